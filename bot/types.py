@@ -1,0 +1,126 @@
+"""Value objects that flow through painbot: documents, chunks, passages, citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled span of a document's text (the article keeps its headings)."""
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source: the article, a reference record, a PubMed abstract, a benchmark abstract.
+
+    ``metadata`` holds the record's front matter (title, authors, journal, year, url, pmid,
+    doi, kind, verification, short_citation, ...), all as strings, ints or floats.
+    """
+
+    source_id: str
+    title: str
+    sections: tuple[Section, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(section.text for section in self.sections)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned piece of a document, with a stable id ``source_id:index``."""
+
+    chunk_id: str
+    source_id: str
+    index: int
+    text: str
+    section: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its score (higher is better) and source metadata."""
+
+    chunk_id: str
+    source_id: str
+    text: str
+    section: str
+    score: float
+    metadata: dict[str, Any] = field(default_factory=dict)
+    similarity: float = 0.0
+    """Cosine similarity between the query and this passage, for evidence thresholds."""
+
+
+class Verdict(StrEnum):
+    ANSWERED = "answered"
+    NOT_COVERED = "not_covered"
+    PERSONAL_ADVICE = "personal_advice"
+    CRISIS = "crisis"
+    OFF_TOPIC = "off_topic"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer, with the exact passage it relied on."""
+
+    n: int
+    source_id: str
+    chunk_id: str
+    title: str
+    label: str
+    """Human label: 'Cohen et al., 2018 (consensus guideline), Regional Anesthesia and Pain
+    Medicine' or "Article, section 'Challenges and Future Directions'"."""
+    url: str | None
+    section: str
+    verification: str
+    verified: bool
+    passage: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "source_id": self.source_id,
+            "chunk_id": self.chunk_id,
+            "title": self.title,
+            "label": self.label,
+            "url": self.url,
+            "section": self.section,
+            "verification": self.verification,
+            "verified": self.verified,
+            "passage": self.passage,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What every interface renders: the CLI, the chat page, the widget and the JSON API."""
+
+    verdict: Verdict
+    text: str
+    citations: tuple[Citation, ...]
+    disclaimer: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    id: str | None = None
+    question: str = ""
+    """The question as asked; never logged above DEBUG."""
+    retrieval_query: str = ""
+    """The query used for retrieval after resolving follow-ups (empty when none ran)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "verdict": self.verdict.value,
+            "text": self.text,
+            "citations": [citation.to_json() for citation in self.citations],
+            "disclaimer": self.disclaimer,
+            "timings_ms": {name: round(ms, 2) for name, ms in self.timings_ms.items()},
+        }
