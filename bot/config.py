@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     rerank: bool = Field(True, description="Apply the second-stage reranker after fusion.")
     min_evidence: float = Field(
-        0.35,
+        0.2,
         description="Best passage's embedding similarity below which the bot says the sources "
         "do not cover the question.",
     )

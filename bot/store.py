@@ -1,0 +1,454 @@
+"""The chunk store: the one place chromadb is imported (open, add, query, delete).
+
+Two Chroma collections per logical name ``C`` (see docs/design.md): ``C`` holds one record per
+chunk (id ``chunk_id@version``), ``C__sources`` is the manifest with one record per source.
+Readers only trust chunks whose version matches the manifest, so a crash mid-replace shows
+either the old or the new version of a document, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from bot.config import Settings
+from bot.embeddings import Vectors
+from bot.errors import StoreError, StoreMismatchError, StoreMissingError
+from bot.types import Chunk, Passage
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SUFFIX = "__sources"
+CHUNKER_VERSION = "sentences-v1"
+"""Bump when chunk boundaries or the embedded text change: old stores then ask for --rebuild."""
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+_PAGE = 2000  # records fetched per page when reading a whole collection
+_SOURCE_FIELDS = (
+    "title",
+    "short_citation",
+    "kind",
+    "url",
+    "verification",
+    "year",
+    "journal",
+    "authors",
+)
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One manifest entry: which version of a source is live and where it came from."""
+
+    source_id: str
+    content_hash: str
+    version: str
+    chunk_count: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None
+
+
+def chunking_signature(settings: Settings) -> str:
+    """What shapes the chunks, recorded with the collection (e.g. 'sentences-v1:220w/40o').
+
+    Lives here, not in ingest/, so the query side can open the store without importing ingest.
+    """
+    return f"{CHUNKER_VERSION}:{settings.chunk_words}w/{settings.chunk_overlap_words}o"
+
+
+def flatten_value(value: Any) -> str | int | float | bool | None:
+    """A metadata value Chroma accepts: scalars pass, lists are joined, the rest stringified."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def chunk_metadata(chunk: Chunk, record: SourceRecord) -> dict[str, Any]:
+    """Metadata stored with a chunk record: its position plus the source's citation fields."""
+    source = record.metadata
+    meta: dict[str, Any] = {
+        "source_id": chunk.source_id,
+        "chunk_id": chunk.chunk_id,
+        "index": chunk.index,
+        "section": chunk.section,
+        "version": record.version,
+    }
+    for key in _SOURCE_FIELDS:
+        value = flatten_value(chunk.metadata.get(key, source.get(key)))
+        if value is not None and value != "":
+            meta[key] = value
+    if "authors" not in meta and source.get("author"):
+        meta["authors"] = flatten_value(source["author"])
+    return meta
+
+
+def _make_client(settings: Settings) -> Any:
+    name = settings.collection
+    if not _COLLECTION_NAME.match(name + MANIFEST_SUFFIX) or len(name) < 3:
+        raise StoreError(
+            f"The collection name {name!r} is not allowed: use 3-500 letters, digits, '.', "
+            "'_' or '-', starting and ending with a letter or digit (PAINBOT_COLLECTION)."
+        )
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if not url.hostname:
+                raise StoreError(
+                    f"PAINBOT_CHROMA_URL {settings.chroma_url!r} is not a URL: use the form "
+                    "http://host:8000, or unset it to use the on-disk store."
+                )
+            ssl = url.scheme == "https"
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if ssl else 8000),
+                ssl=ssl,
+                settings=chroma_settings,
+            )
+        settings.store_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+    except StoreError:
+        raise
+    except Exception as exc:
+        where = settings.chroma_url or str(settings.store_dir)
+        raise StoreError(
+            f"Could not open the Chroma store at {where} ({exc.__class__.__name__}: {exc}). "
+            "Check that the folder is writable or the server is running, or set "
+            "PAINBOT_STORE_DIR / PAINBOT_CHROMA_URL."
+        ) from exc
+
+
+def _get_collection(client: Any, name: str) -> Any | None:
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(name, embedding_function=None)
+    except (NotFoundError, ValueError):
+        return None
+
+
+class ChunkStore:
+    """Chunks and their manifest in Chroma; always fed our own embeddings."""
+
+    def __init__(
+        self, settings: Settings, client: Any, name: str, chunks: Any, manifest: Any
+    ) -> None:
+        self._settings = settings
+        self._client = client
+        self._name = name
+        self._chunks = chunks
+        self._manifest = manifest
+        self._active_cache: tuple[int, dict[str, str]] | None = None
+        self._seen_generation = self.generation()
+
+    # --- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        embedding_model: str,
+        dimension: int,
+        chunking: str,
+        create: bool = False,
+    ) -> ChunkStore:
+        """Open the collection; create it when asked, refuse one built with other settings."""
+        client = _make_client(settings)
+        name = settings.collection
+        manifest = _get_collection(client, name + MANIFEST_SUFFIX)
+        chunks = _get_collection(client, name)
+        if manifest is None or chunks is None:
+            if not create:
+                raise StoreMissingError(
+                    f"The collection {name!r} does not exist in "
+                    f"{settings.chroma_url or settings.store_dir}: run `python -m ingest` "
+                    "(or make run) to build it."
+                )
+            chunks = client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                configuration={
+                    "hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 200}
+                },
+            )
+            manifest = client.get_or_create_collection(
+                name + MANIFEST_SUFFIX,
+                embedding_function=None,
+                metadata={
+                    "embedding_model": embedding_model,
+                    "dimension": dimension,
+                    "chunking": chunking,
+                    "generation": 0,
+                },
+            )
+        recorded = manifest.metadata or {}
+        wanted = {"embedding_model": embedding_model, "dimension": dimension, "chunking": chunking}
+        differing = {k: recorded.get(k) for k, v in wanted.items() if recorded.get(k) != v}
+        if differing:
+            found = ", ".join(f"{k}={recorded.get(k)!r} (now {wanted[k]!r})" for k in differing)
+            raise StoreMismatchError(
+                f"The collection {name!r} was built with other settings: {found}. Run "
+                "`python -m ingest --rebuild` to rebuild it with the current settings."
+            )
+        return cls(settings, client, name, chunks, manifest)
+
+    @staticmethod
+    def recorded(settings: Settings) -> dict[str, Any] | None:
+        """The model, dimension and chunking a collection was built with; None when missing."""
+        manifest = _get_collection(_make_client(settings), settings.collection + MANIFEST_SUFFIX)
+        return None if manifest is None else dict(manifest.metadata or {})
+
+    @staticmethod
+    def drop(settings: Settings) -> None:
+        """Delete both collections (for --rebuild); a missing collection is fine."""
+        client = _make_client(settings)
+        for name in (settings.collection, settings.collection + MANIFEST_SUFFIX):
+            if _get_collection(client, name) is not None:
+                client.delete_collection(name)
+
+    # --- manifest -----------------------------------------------------------------------
+    def _manifest_metadata(self) -> dict[str, Any]:
+        fresh = self._client.get_collection(self._name + MANIFEST_SUFFIX, embedding_function=None)
+        return dict(fresh.metadata or {})
+
+    def generation(self) -> int:
+        """A counter bumped on every change; readers poll it to know when to refresh."""
+        return int(self._manifest_metadata().get("generation", 0))
+
+    def _bump_generation(self) -> None:
+        meta = self._manifest_metadata()
+        before = int(meta.get("generation", 0))
+        meta["generation"] = before + 1
+        self._manifest.modify(metadata=meta)
+        if self._seen_generation == before:  # our own write: this process already sees it
+            self._seen_generation = before + 1
+
+    def _reload_if_changed(self) -> int:
+        """Reopen the embedded store when another process changed it; returns the generation.
+
+        An embedded Chroma keeps its vector index in memory per process, so chunks written by
+        another process (`python -m ingest` while the app runs) stay invisible to queries until
+        the store is reopened. A server (chroma_url) needs no reopening.
+        """
+        generation = self.generation()
+        if generation != self._seen_generation and not self._settings.chroma_url:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            identifier = getattr(self._client, "_identifier", None)
+            if identifier is not None:
+                # Chroma caches one system per folder; dropping it makes every client of this
+                # folder in the process load a fresh one (the old one is left to the GC, since
+                # a query on another thread may still be using it).
+                SharedSystemClient._identifier_to_system.pop(identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+            self._client = _make_client(self._settings)
+            self._chunks = self._client.get_collection(self._name, embedding_function=None)
+            self._manifest = self._client.get_collection(
+                self._name + MANIFEST_SUFFIX, embedding_function=None
+            )
+            log.info("store changed (generation %d): reopened it", generation)
+        self._seen_generation = generation
+        return generation
+
+    def sources(self) -> dict[str, SourceRecord]:
+        """The manifest: every live source with its version, hash and front matter."""
+        out: dict[str, SourceRecord] = {}
+        for ids, metas, _docs in self._pages(self._manifest, documents=False):
+            for source_id, meta in zip(ids, metas, strict=True):
+                out[source_id] = SourceRecord(
+                    source_id=source_id,
+                    content_hash=str(meta["content_hash"]),
+                    version=str(meta["version"]),
+                    chunk_count=int(meta["chunk_count"]),
+                    metadata=json.loads(str(meta.get("front_matter", "{}"))),
+                    path=str(meta["path"]) if meta.get("path") else None,
+                )
+        return out
+
+    def _active_versions(self) -> dict[str, str]:
+        generation = self._reload_if_changed()
+        if self._active_cache is None or self._active_cache[0] != generation:
+            versions = {sid: rec.version for sid, rec in self.sources().items()}
+            self._active_cache = (generation, versions)
+        return self._active_cache[1]
+
+    # --- writing ------------------------------------------------------------------------
+    def put_document(
+        self, record: SourceRecord, chunks: Sequence[Chunk], embeddings: Vectors
+    ) -> None:
+        """Replace a source: add new chunks, switch the manifest, delete the old chunks."""
+        self.put_documents([(record, chunks, embeddings)])
+
+    def put_documents(self, items: Sequence[tuple[SourceRecord, Sequence[Chunk], Vectors]]) -> None:
+        """put_document for many sources at once, with the same three steps (fewer round trips)."""
+        if not items:
+            return
+        ids: list[str] = []
+        metas: list[dict[str, Any]] = []
+        texts: list[str] = []
+        vectors: list[Vectors] = []
+        for record, chunks, embeddings in items:
+            if len(chunks) != len(embeddings):
+                raise StoreError(
+                    f"{record.source_id}: {len(chunks)} chunks but {len(embeddings)} embeddings; "
+                    "this is a bug in the caller, please report it."
+                )
+            if not chunks:
+                continue  # a manifest-only update (e.g. the file moved)
+            ids += [f"{c.chunk_id}@{record.version}" for c in chunks]
+            metas += [chunk_metadata(c, record) for c in chunks]
+            texts += [c.text for c in chunks]
+            vectors.append(np.asarray(embeddings, dtype=np.float32).reshape(len(chunks), -1))
+        matrix = np.concatenate(vectors) if ids else None
+        step = max(1, int(self._client.get_max_batch_size()))
+        # 1. the new versions' chunks (invisible until the manifest points at them)
+        for start in range(0, len(ids), step):
+            end = start + step
+            assert matrix is not None
+            self._chunks.upsert(
+                ids=ids[start:end],
+                embeddings=matrix[start:end],
+                documents=texts[start:end],
+                metadatas=metas[start:end],
+            )
+        # 2. the manifest switches to the new versions
+        self._manifest.upsert(
+            ids=[record.source_id for record, _, _ in items],
+            embeddings=[[1.0]] * len(items),
+            metadatas=[
+                {
+                    "content_hash": record.content_hash,
+                    "version": record.version,
+                    "chunk_count": record.chunk_count,
+                    "path": record.path or "",
+                    "front_matter": json.dumps(record.metadata, default=str, sort_keys=True),
+                }
+                for record, _, _ in items
+            ],
+        )
+        # 3. the old versions' chunks go
+        self._chunks.delete(
+            where={
+                "$and": [
+                    {"source_id": {"$in": [record.source_id for record, _, _ in items]}},
+                    {"version": {"$nin": [record.version for record, _, _ in items]}},
+                ]
+            }
+        )
+        self._bump_generation()
+
+    def delete_source(self, source_id: str) -> None:
+        """Remove a source from the manifest first (hides it), then its chunk records."""
+        self._manifest.delete(ids=[source_id])
+        self._chunks.delete(where={"source_id": source_id})
+        self._bump_generation()
+
+    def sweep(self) -> int:
+        """Delete chunk records no manifest entry vouches for (leftovers of a crash)."""
+        active = {sid: rec.version for sid, rec in self.sources().items()}
+        orphans: list[str] = []
+        for ids, metas, _docs in self._pages(self._chunks, documents=False):
+            for record_id, meta in zip(ids, metas, strict=True):
+                if active.get(str(meta.get("source_id"))) != meta.get("version"):
+                    orphans.append(record_id)
+        step = max(1, int(self._client.get_max_batch_size()))
+        for start in range(0, len(orphans), step):
+            self._chunks.delete(ids=orphans[start : start + step])
+        if orphans:
+            log.info("swept %d orphan chunk records", len(orphans))
+            self._bump_generation()
+        return len(orphans)
+
+    # --- reading ------------------------------------------------------------------------
+    def query(self, embedding: Vectors, k: int) -> list[Passage]:
+        """The k nearest active chunks; similarity = 1 - cosine distance."""
+        active = self._active_versions()  # first: it may reopen a store changed elsewhere
+        total = self._chunks.count()
+        if total == 0 or k <= 0:
+            return []
+        vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
+        n = min(total, k + 10)
+        while True:
+            result = self._chunks.query(
+                query_embeddings=vector,
+                n_results=n,
+                include=["documents", "metadatas", "distances"],
+            )
+            passages = [
+                _passage(doc, meta, 1.0 - float(dist))
+                for doc, meta, dist in zip(
+                    result["documents"][0],
+                    result["metadatas"][0],
+                    result["distances"][0],
+                    strict=True,
+                )
+                if active.get(str(meta.get("source_id"))) == meta.get("version")
+            ]
+            if len(passages) >= k or n >= total:
+                return passages[:k]
+            n = min(total, n * 4)
+
+    def all_passages(self) -> list[Passage]:
+        """Every active chunk, in source and index order (for the keyword index)."""
+        active = self._active_versions()
+        out: list[Passage] = []
+        for _ids, metas, docs in self._pages(self._chunks, documents=True):
+            for meta, doc in zip(metas, docs, strict=True):
+                if active.get(str(meta.get("source_id"))) == meta.get("version"):
+                    out.append(_passage(doc, meta, 0.0))
+        out.sort(key=lambda p: (p.source_id, int(p.metadata.get("index", 0))))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and the settings the collection was built with (for /api/health)."""
+        meta = self._manifest_metadata()
+        return {
+            "collection": self._name,
+            "documents": self._manifest.count(),
+            "chunks": self._chunks.count(),
+            "embedding_model": meta.get("embedding_model"),
+            "dimension": meta.get("dimension"),
+            "chunking": meta.get("chunking"),
+            "generation": int(meta.get("generation", 0)),
+        }
+
+    @staticmethod
+    def _pages(
+        collection: Any, *, documents: bool
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        include = ["metadatas", "documents"] if documents else ["metadatas"]
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=_PAGE, offset=offset)
+            ids = list(got["ids"])
+            if not ids:
+                return
+            metas = [dict(m or {}) for m in got["metadatas"]]
+            docs = list(got["documents"]) if documents else [""] * len(ids)
+            yield ids, metas, docs
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+
+def _passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:
+    return Passage(
+        chunk_id=str(meta.get("chunk_id")),
+        source_id=str(meta.get("source_id")),
+        text=text,
+        section=str(meta.get("section", "")),
+        score=similarity,
+        metadata=dict(meta),
+        similarity=similarity,
+    )

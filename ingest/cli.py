@@ -1,0 +1,156 @@
+"""`python -m ingest [PATH ...]` and `python -m ingest pubmed PMID ...`: the write side's CLI.
+
+Exit codes: 0 all went in, 1 something failed (listed), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from bot.config import Settings
+from bot.errors import PainbotError
+from ingest.index import IngestReport
+
+log = logging.getLogger(__name__)
+
+
+class _DefaultGroup(click.Group):
+    """A group whose first argument, when it is not a sub-command, goes to `run`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+def _settings(store: Path | None, collection: str | None) -> Settings:
+    try:
+        settings = Settings()  # type: ignore[call-arg]  # values come from env/defaults
+    except ValidationError as exc:
+        raise click.UsageError(f"a PAINBOT_ setting is invalid: {exc}") from exc
+    update: dict[str, Any] = {}
+    if store is not None:
+        update["store_dir"] = store
+    if collection:
+        update["collection"] = collection
+    return settings.model_copy(update=update)
+
+
+def _run_or_exit(action: Callable[[], IngestReport]) -> IngestReport:
+    try:
+        return action()
+    except PainbotError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo(
+            "Interrupted. The store still shows the previous version of every document not yet "
+            "finished; run the same command again to complete the ingest.",
+            err=True,
+        )
+        sys.exit(130)
+
+
+def _finish(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        click.echo(
+            f"{report.added} added, {report.replaced} replaced, {report.skipped} unchanged, "
+            f"{report.deleted} deleted, {len(report.failed)} failed; {report.chunks} chunks "
+            f"embedded in {report.seconds:.1f} s",
+            err=True,
+        )
+        for failure in report.failed:
+            click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
+    sys.exit(1 if report.failed else 0)
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Build painbot's store from source documents.
+
+    \b
+      python -m ingest [PATH ...] [--store DIR] [--collection NAME] [--rebuild]
+                       [--no-prune] [--json]
+      python -m ingest pubmed PMID [PMID ...] [--out DIR] [--json]
+
+    PATH is a file or folder (default: the corpus folder). Exit code 0: all went in; 1: some
+    files failed (listed); 2: usage or configuration error.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+_store_option = click.option(
+    "--store", type=click.Path(path_type=Path), help="Store folder (PAINBOT_STORE_DIR)."
+)
+_collection_option = click.option("--collection", help="Collection name (PAINBOT_COLLECTION).")
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+
+
+@cli.command("run")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_store_option
+@_collection_option
+@click.option("--rebuild", is_flag=True, help="Drop the collection and build it again.")
+@click.option("--prune/--no-prune", default=True, help="Delete sources gone from the folders.")
+@_json_option
+def run_command(
+    paths: Sequence[Path],
+    store: Path | None,
+    collection: str | None,
+    rebuild: bool,
+    prune: bool,
+    as_json: bool,
+) -> None:
+    """Ingest files and folders (Markdown, text, PDF, HTML, BEIR JSONL)."""
+    from ingest.index import ingest_paths
+
+    settings = _settings(store, collection)
+    targets = list(paths) or [settings.corpus_dir]
+    report = _run_or_exit(
+        lambda: ingest_paths(
+            settings, targets, prune=prune, rebuild=rebuild, progress=sys.stderr.isatty()
+        )
+    )
+    _finish(report, as_json)
+
+
+@cli.command("pubmed")
+@click.argument("pmids", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the records (default: <corpus>/references).",
+)
+@_store_option
+@_collection_option
+@_json_option
+def pubmed_command(
+    pmids: Sequence[str],
+    out: Path | None,
+    store: Path | None,
+    collection: str | None,
+    as_json: bool,
+) -> None:
+    """Fetch PubMed records by PMID, save them as corpus records and ingest them."""
+    from ingest.pubmed import fetch_and_ingest
+
+    settings = _settings(store, collection)
+    folder = out or settings.corpus_dir / "references"
+    report = _run_or_exit(lambda: fetch_and_ingest(settings, list(pmids), folder))
+    _finish(report, as_json)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()
