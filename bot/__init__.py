@@ -1,0 +1,28 @@
+"""painbot's query side: `bot.load(settings)` returns a Bot that answers questions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.types import Answer
+
+if TYPE_CHECKING:
+    from bot.pipeline import Bot
+
+__all__ = ["Answer", "Bot", "Settings", "load"]
+
+
+def load(settings: Settings) -> Bot:
+    """Load the embedder, the store and the keyword index once; see bot.pipeline.load."""
+    from bot.pipeline import load as _load
+
+    return _load(settings)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Bot":
+        from bot.pipeline import Bot
+
+        return Bot
+    raise AttributeError(name)

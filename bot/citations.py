@@ -1,0 +1,46 @@
+"""Passage -> Citation: a human label, a URL and whether the source was verified."""
+
+from __future__ import annotations
+
+from bot.types import Citation, Passage
+
+
+def is_verified(passage: Passage) -> bool:
+    verification = str(passage.metadata.get("verification", "")).lower()
+    return (
+        bool(verification)
+        and "unverified" not in verification
+        and "not verified" not in verification
+    )
+
+
+def is_article(passage: Passage) -> bool:
+    return passage.source_id == "article" or passage.metadata.get("kind") == "article"
+
+
+def citation_label(passage: Passage) -> str:
+    meta = passage.metadata
+    if is_article(passage):
+        return f"Article, section '{passage.section}'" if passage.section else "Article"
+    if not is_verified(passage):
+        pmid = meta.get("pmid") or passage.source_id.removeprefix("pmid-")
+        return f"PubMed ID {pmid} (unverified reference)"
+    short = str(meta.get("short_citation") or meta.get("title") or passage.source_id)
+    journal = meta.get("journal")
+    return f"{short}, {journal}" if journal else short
+
+
+def make_citation(n: int, passage: Passage) -> Citation:
+    url = passage.metadata.get("url") or None
+    return Citation(
+        n=n,
+        source_id=passage.source_id,
+        chunk_id=passage.chunk_id,
+        title=str(passage.metadata.get("title", "")),
+        label=citation_label(passage),
+        url=str(url) if url else None,
+        section=passage.section,
+        verification=str(passage.metadata.get("verification", "")),
+        verified=is_verified(passage),
+        passage=passage.text,
+    )

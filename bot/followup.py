@@ -1,0 +1,34 @@
+"""Rewrite a short or anaphoric follow-up question with the topic words of earlier turns."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_ANAPHORA = re.compile(
+    r"^(what about|how about|and |what of|and what|is it|does it|are they|do they)|\b(it|that|this|they|them)\b"
+)
+_STOP = frozenset(
+    ["a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "is", "are", "was", "were", "be", "it", "its", "this", "that", "with", "what", "how", "does", "do", "can", "about", "as", "by", "at", "from", "which", "who", "why", "when", "good", "bad", "any", "there", "i", "my", "me", "you"]
+)
+
+
+def topic_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-zA-Z][a-zA-Z0-9-]+", text) if w.lower() not in _STOP]
+
+
+def rewrite_query(question: str, history: Sequence[str]) -> str:
+    """Add the last turns' topic words when the question is short or points back to them."""
+    if not history:
+        return question
+    short = len(topic_words(question)) <= 3
+    if not (short or _ANAPHORA.search(question.lower())):
+        return question
+    seen = {w.lower() for w in topic_words(question)}
+    extra: list[str] = []
+    for turn in reversed(history):
+        for word in topic_words(turn):
+            if word.lower() not in seen:
+                seen.add(word.lower())
+                extra.append(word)
+    return f"{question} {' '.join(extra)}".strip() if extra else question

@@ -1,0 +1,141 @@
+"""The whole query path: safety -> retrieve -> evidence check -> compose -> disclaimer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bot import prompts
+from bot.compose import compose_answer, content_words
+from bot.config import Settings
+from bot.embeddings import Embedder, load_embedder
+from bot.errors import InvalidQuestionError
+from bot.followup import rewrite_query
+from bot.retrieve import Retriever
+from bot.safety import classify
+from bot.types import Answer, Passage, Verdict
+
+log = logging.getLogger(__name__)
+
+
+class Bot:
+    """Loaded once (embedder, store, BM25); answers many questions."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, store: Any) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.store = store
+        self.retriever = Retriever(store, embedder, settings)
+        self._checked = time.monotonic()
+
+    def refresh_if_changed(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked < 2.0:
+            return False
+        self._checked = now
+        if self.store.generation() == self.retriever.generation:
+            return False
+        self.retriever.refresh()
+        return True
+
+    def search(self, query: str, k: int = 10) -> list[Passage]:
+        self.refresh_if_changed()
+        return self.retriever.retrieve(query, k)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            **self.store.stats(),
+            "store": str(self.settings.chroma_url or self.settings.store_dir),
+        }
+
+    def answer(
+        self, question: str, history: Sequence[str] = (), *, id: str | None = None
+    ) -> Answer:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestionError("The question is empty: type a question and try again.")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestionError(
+                f"The question is longer than {self.settings.max_question_chars} characters: "
+                "shorten it and try again."
+            )
+        log.debug("question: %s", question)
+        start = time.perf_counter()
+        timings: dict[str, float] = {}
+        verdict = classify(question)
+        timings["safety"] = (time.perf_counter() - start) * 1000
+
+        def finish(v: Verdict, text: str, citations: tuple = (), query: str = "") -> Answer:  # type: ignore[type-arg]
+            timings["total"] = (time.perf_counter() - start) * 1000
+            return Answer(
+                v, text, citations, prompts.DISCLAIMER, dict(timings), id, question, query
+            )
+
+        if verdict is Verdict.CRISIS:
+            return finish(verdict, prompts.CRISIS_REPLY)
+        if verdict is Verdict.OFF_TOPIC:
+            return finish(verdict, prompts.OFF_TOPIC_REPLY)
+
+        self.refresh_if_changed()
+        query = rewrite_query(
+            question, history[-self.settings.history_turns :] if self.settings.history_turns else ()
+        )
+        t = time.perf_counter()
+        passages = self.retriever.retrieve(query)
+        timings["retrieve"] = (time.perf_counter() - t) * 1000
+        best = max((p.similarity for p in passages), default=0.0)
+        covered = best >= self.settings.min_evidence and _key_words_found(question, passages)
+        if not covered:
+            if verdict is Verdict.PERSONAL_ADVICE:
+                return finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=query)
+            return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
+        t = time.perf_counter()
+        composed = compose_answer(
+            query, passages, self.embedder, self.settings.max_answer_sentences
+        )
+        timings["compose"] = (time.perf_counter() - t) * 1000
+        if verdict is Verdict.PERSONAL_ADVICE:
+            text = "\n\n".join(
+                x
+                for x in (
+                    prompts.PERSONAL_ADVICE_REPLY,
+                    prompts.PERSONAL_ADVICE_GENERAL_LEAD if composed.text else "",
+                    composed.text,
+                )
+                if x
+            )
+            return finish(verdict, text, composed.citations, query)
+        if not composed.text:
+            return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
+        return finish(Verdict.ANSWERED, composed.text, composed.citations, query)
+
+
+def _key_words_found(question: str, passages: Sequence[Passage]) -> bool:
+    """More than half of the question's rarer content words must appear in the passages."""
+    words = content_words(question) - _GENERIC
+    if not words:
+        return True
+    text = " ".join(p.text.lower() for p in passages)
+    found = sum(1 for w in words if (w[:4] if len(w) > 4 else w) in text)
+    return found * 2 > len(words)
+
+
+# Words that say little about what is asked; the rest must mostly appear in the evidence.
+_GENERIC = frozenset(
+    ["ketamine", "pain", "chronic", "help", "helps", "good", "say", "says", "article", "work", "better", "together", "like", "matter", "get", "wrote", "open", "questions", "question", "should", "there", "kinds", "kind", "respond", "treat", "tell", "know", "much", "use", "used", "does", "thing", "things"]
+)
+
+
+def load(settings: Settings) -> Bot:
+    """Load the embedding model, open the store and build the keyword index, once."""
+    from bot.store import ChunkStore, chunking_signature
+
+    embedder = load_embedder(settings)
+    store = ChunkStore.open(
+        settings,
+        embedding_model=embedder.model_id,
+        dimension=embedder.dimension,
+        chunking=chunking_signature(settings),
+    )
+    return Bot(settings, embedder, store)

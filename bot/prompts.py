@@ -1,0 +1,40 @@
+"""Every fixed user-facing text of the bot, as reviewable constants (US grade 8 or below)."""
+
+from __future__ import annotations
+
+DISCLAIMER = (
+    "This is general health information from the listed sources. It is not medical advice. "
+    "Talk with your own doctor or nurse before you change any care."
+)
+
+CRISIS_REPLY = (
+    "You may need help right now. If you are in the US, call 911 for an emergency. "
+    "You can call or text 988 to reach the Suicide and Crisis Lifeline at any time. "
+    "If you are in another country, call your local emergency number now. "
+    "You do not have to go through this alone."
+)
+
+PERSONAL_ADVICE_REPLY = (
+    "I can't give advice about your own care, such as doses, starting or stopping a drug, "
+    "or mixing drugs. Please ask your own doctor or pharmacist. They know your health."
+)
+
+PERSONAL_ADVICE_GENERAL_LEAD = "Here is some general information from the sources:"
+
+OFF_TOPIC_REPLY = (
+    "I can only answer questions about ketamine and psychedelic medicines for long-term pain, "
+    "using a set list of sources."
+)
+
+NOT_COVERED_REPLY = (
+    "My sources do not cover this. They are about ketamine and psychedelic medicines for "
+    "long-term pain. Please ask your doctor or nurse about it."
+)
+
+LEAD_VERIFIED = "What the checked sources say:"
+LEAD_ARTICLE = "What the article's author says:"
+LEAD_OTHER = "What other sources say:"
+DISAGREEMENT_NOTE = (
+    "Note: the article's author and the checked sources do not fully agree here. "
+    "The checked finding is shown first."
+)

@@ -1,0 +1,131 @@
+"""The whole query path on the real corpus, real Chroma and the real embedding model."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import prompts
+from bot.citations import citation_label
+from bot.errors import InvalidQuestionError
+from bot.followup import rewrite_query
+from bot.types import Passage, Verdict
+
+QUESTIONS = Path(__file__).resolve().parents[3] / "shared" / "eval" / "questions.jsonl"
+# The author's name lives only in the article's front matter, which is not a passage.
+KNOWN_SOURCE_MISSES = {"d09"}
+
+
+def _questions() -> list[dict]:  # type: ignore[type-arg]
+    if not QUESTIONS.exists():
+        pytest.skip(f"{QUESTIONS} is absent: the shared eval set is needed for this test")
+    return [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def answers(corpus_bot):  # type: ignore[no-untyped-def]
+    return [
+        (q, corpus_bot.answer(q["question"], q.get("history", ()), id=q["id"]))
+        for q in _questions()
+    ]
+
+
+def test_eval_verdicts_and_sources(answers) -> None:  # type: ignore[no-untyped-def]
+    wrong = []
+    for q, a in answers:
+        cited = {c.source_id for c in a.citations}
+        if a.verdict.value != q["expect_verdict"]:
+            wrong.append((q["id"], a.verdict.value))
+        elif q["expect_sources"] and not cited & set(q["expect_sources"]):
+            if q["id"] not in KNOWN_SOURCE_MISSES:
+                wrong.append((q["id"], sorted(cited)))
+    assert not wrong
+
+
+def test_every_sentence_verbatim_in_its_cited_passage(answers) -> None:  # type: ignore[no-untyped-def]
+    leads = {
+        prompts.LEAD_VERIFIED,
+        prompts.LEAD_ARTICLE,
+        prompts.LEAD_OTHER,
+        prompts.DISAGREEMENT_NOTE,
+    }
+    checked = 0
+    for _q, a in answers:
+        if a.verdict is not Verdict.ANSWERED:
+            continue
+        by_n = {c.n: c.passage for c in a.citations}
+        for line in a.text.splitlines():
+            if line in leads:
+                continue
+            m = re.fullmatch(r"(.+) \[(\d+)\]", line)
+            assert m, line
+            assert m.group(1) in by_n[int(m.group(2))]
+            checked += 1
+        assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
+    assert checked > 20
+
+
+def test_every_reply_has_the_disclaimer(answers) -> None:  # type: ignore[no-untyped-def]
+    assert all(a.disclaimer == prompts.DISCLAIMER for _q, a in answers)
+
+
+def test_crisis_never_reaches_retrieval(corpus_bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("retrieval ran for a crisis message")
+
+    monkeypatch.setattr(corpus_bot.retriever, "retrieve", boom)
+    a = corpus_bot.answer("i want to end my life")
+    assert a.verdict is Verdict.CRISIS and a.text == prompts.CRISIS_REPLY and not a.citations
+
+
+def test_citations_point_to_retrieved_passages(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    q = "Is ketamine good for CRPS?"
+    retrieved = {p.chunk_id for p in corpus_bot.search(q, corpus_bot.settings.top_k)}
+    a = corpus_bot.answer(q)
+    assert a.citations and {c.chunk_id for c in a.citations} <= retrieved
+
+
+def test_followup_rewrites_and_retrieves_topic() -> None:
+    q = rewrite_query("what about side effects?", ["Is ketamine good for CRPS?"])
+    assert "CRPS" in q and "side effects" in q
+    assert rewrite_query(
+        "What is central sensitization and how does it work in the brain?", ["x y z"]
+    ).startswith("What is")
+
+
+def test_unverified_label() -> None:
+    p = Passage(
+        "pmid-31990596:0",
+        "pmid-31990596",
+        "t",
+        "s",
+        1.0,
+        {"pmid": "31990596", "verification": "unverified: could not be retrieved"},
+    )
+    assert citation_label(p) == "PubMed ID 31990596 (unverified reference)"
+    art = Passage(
+        "article:3", "article", "t", "Challenges and Future Directions", 1.0, {"kind": "article"}
+    )
+    assert citation_label(art) == "Article, section 'Challenges and Future Directions'"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 5000])
+def test_invalid_questions(corpus_bot, bad: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidQuestionError):
+        corpus_bot.answer(bad)
+
+
+def test_json_shape(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(
+        json.dumps(corpus_bot.answer("Is ketamine good for CRPS?", id="q1").to_json())
+    )
+    assert set(data) == {"id", "verdict", "text", "citations", "disclaimer", "timings_ms"}
+    assert data["id"] == "q1" and {"safety", "retrieve", "compose", "total"} <= set(
+        data["timings_ms"]
+    )
+    assert {"n", "source_id", "title", "url", "section", "verification", "passage"} <= set(
+        data["citations"][0]
+    )
