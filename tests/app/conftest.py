@@ -1,0 +1,130 @@
+"""App fixtures: a bot (real one when bot.load exists), the built app, a live uvicorn server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+import uvicorn
+
+from bot.config import Settings
+from bot.types import Answer, Citation, Verdict
+
+XSS = '<img src=x onerror="window.__pwned=1">'
+
+
+class ScriptedBot:
+    """Builds a real Answer with hostile HTML in a source and a javascript: link."""
+
+    def answer(
+        self, question: str, history: Sequence[str] = (), *, id: str | None = None
+    ) -> Answer:
+        cite = Citation(
+            n=1,
+            source_id="article",
+            chunk_id="article:3",
+            title="The article",
+            label="Article, section 'Ketamine'",
+            url="https://example.org/article",
+            section="Ketamine",
+            verification="verified",
+            verified=True,
+            passage=f"Ketamine can ease some chronic pain for weeks. {XSS}",
+        )
+        cite2 = Citation(
+            n=2,
+            source_id="ref",
+            chunk_id="ref:1",
+            title="A review",
+            label="Cohen et al., 2018",
+            url="javascript:alert(1)",
+            section="",
+            verification="unverified reference",
+            verified=False,
+            passage="Infusions were studied in several small trials.",
+        )
+        return Answer(
+            verdict=Verdict.ANSWERED,
+            text="Ketamine infusions can reduce some kinds of chronic pain for a few weeks [1][2].",
+            citations=(cite, cite2),
+            disclaimer="This is general education, not medical advice. Ask your own doctor.",
+            id=id or "a1",
+            question=question,
+        )
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "store": "chroma",
+            "collection": "painbot",
+            "documents": 1,
+            "chunks": 2,
+            "models": {"embedding": "stub"},
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def app_bot(corpus_bot: Any) -> Any:
+    """The real bot over the real corpus."""
+    return corpus_bot
+
+
+@pytest.fixture
+def scripted_answer() -> Answer:
+    """A real Answer whose source passage carries HTML, to prove rendering escapes it."""
+    return ScriptedBot().answer("q", id="s1")
+
+
+@pytest.fixture(scope="session")
+def app_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("app")
+    return Settings(
+        store_dir=base / "chroma",
+        feedback_db=base / "feedback.sqlite3",
+        rate_limit=0,
+        allowed_origins=[],
+    )
+
+
+class LiveServer:
+    def __init__(self, app: Any, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app_settings: Settings, app_bot: Any) -> Iterator[LiveServer]:
+    import app as app_module
+
+    port = free_port()
+    settings = app_settings.model_copy(update={"allowed_origins": [f"http://127.0.0.1:{port + 1}"]})
+    server = LiveServer(app_module.build(settings, app_bot), port)
+    server.settings = settings  # type: ignore[attr-defined]
+    server.start()
+    yield server
+    server.stop()

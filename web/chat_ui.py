@@ -1,0 +1,140 @@
+"""The Gradio chat page: welcome, examples, streamed answers with sources, thumbs up/down."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from html import escape
+from typing import Any
+
+import gradio as gr
+
+from bot.errors import InvalidQuestionError, PainbotError
+from bot.feedback import FeedbackStore
+from bot.types import Answer
+from web import texts
+from web.render import render_answer
+
+logger = logging.getLogger(__name__)
+
+CSS = """
+.gradio-container { max-width: 860px !important; margin: auto; }
+#pb-disclaimer { background: #fff8e6; border: 1px solid #f0d48a; border-radius: 8px;
+  padding: 8px 12px; font-size: 14px; }
+.pb-sources { margin: 6px 0 0; padding-left: 22px; font-size: 14px; }
+.pb-sources-title { font-weight: 600; margin: 10px 0 0; }
+.pb-source details { font-size: 13px; color: #52606d; }
+.pb-unverified { color: #8a5a00; font-size: 13px; }
+.pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
+  padding-top: 6px; margin-top: 8px; }
+#pb-examples button { font-size: 14px; }
+:focus-visible { outline: 3px solid #f0b429 !important; outline-offset: 2px; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Calm colours and system fonts only, so nothing is fetched from the web."""
+    return gr.themes.Soft(
+        primary_hue="emerald",
+        neutral_hue="slate",
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "Menlo", "monospace"],
+    )
+
+
+def build_chat(
+    bot: Any | None,
+    feedback: FeedbackStore,
+    load_error: str | None = None,
+    stream_delay_s: float = 0.01,
+) -> gr.Blocks:
+    """Build the page. ``bot=None`` shows the maintainer message instead of the chat."""
+    with gr.Blocks(title="Painbot: ketamine and chronic pain") as page:
+        gr.Markdown(f"# {texts.TITLE}")
+        gr.Markdown(texts.PAGE_DISCLAIMER, elem_id="pb-disclaimer")
+        if bot is None:
+            gr.Markdown(
+                f"**{escape(load_error or texts.STORE_MISSING)}**", elem_id="pb-store-missing"
+            )
+            return page
+        gr.Markdown(texts.WELCOME, elem_id="pb-welcome")
+        meta = gr.State({})  # assistant message index -> (answer id, verdict)
+        chat = gr.Chatbot(
+            label="Conversation",
+            show_label=False,
+            height=560,
+            elem_id="pb-chat",
+            feedback_options=("Like", "Dislike"),
+            sanitize_html=True,
+            render_markdown=False,
+            buttons=["copy"],
+        )
+        with gr.Row():
+            box = gr.Textbox(
+                label="Your question",
+                placeholder="Type your question and press Enter",
+                max_length=2000,
+                scale=5,
+                elem_id="pb-question",
+                autofocus=True,
+            )
+            send = gr.Button("Ask", variant="primary", scale=1, elem_id="pb-send")
+        gr.Markdown("Try one of these:")
+        with gr.Row(elem_id="pb-examples"):
+            buttons = [gr.Button(q, size="sm", elem_classes=["pb-example"]) for q in texts.EXAMPLES]
+
+        def respond(
+            question: str, history: list[dict[str, Any]], meta_map: dict[str, Any]
+        ) -> Iterator[tuple[list[dict[str, Any]], str, dict[str, Any]]]:
+            question = (question or "").strip()
+            if not question or len(question) > 2000:
+                raise gr.Error(texts.BAD_QUESTION)
+            earlier_raw = meta_map.get("questions", [])
+            try:
+                answer: Answer = bot.answer(question, earlier_raw[-3:], id=uuid.uuid4().hex[:16])
+            except InvalidQuestionError as exc:
+                raise gr.Error(str(exc)) from None
+            except PainbotError as exc:
+                logger.error("answer failed: %s", exc)
+                raise gr.Error(texts.UNAVAILABLE) from None
+            history = [
+                *history,
+                {"role": "user", "content": escape(question)},
+                {"role": "assistant", "content": ""},
+            ]
+            meta_map = {
+                **meta_map,
+                str(len(history) - 1): [answer.id or "", answer.verdict.value],
+                "questions": [*earlier_raw, question],
+            }
+            words = answer.text.split(" ")
+            step = max(1, len(words) // 25)
+            for i in range(0, len(words), step):
+                history[-1] = {
+                    "role": "assistant",
+                    "content": render_answer(answer, " ".join(words[: i + step])),
+                }
+                yield history, "", meta_map
+                time.sleep(stream_delay_s)
+            history[-1] = {"role": "assistant", "content": render_answer(answer)}
+            yield history, "", meta_map
+
+        def rate(data: gr.LikeData, meta_map: dict[str, Any]) -> None:
+            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+            entry = meta_map.get(str(index))
+            if not entry or data.liked is None or data.liked == "":
+                return
+            liked = data.liked is True or str(data.liked).lower() in ("like", "true")
+            feedback.record(entry[0], entry[1], 1 if liked else -1)
+            gr.Info(texts.FEEDBACK_THANKS)
+
+        box.submit(respond, [box, chat, meta], [chat, box, meta])
+        send.click(respond, [box, chat, meta], [chat, box, meta])
+        for button in buttons:
+            button.click(lambda q=button.value: q, None, box).then(
+                respond, [box, chat, meta], [chat, box, meta]
+            )
+        chat.like(rate, [meta], None)
+    return page

@@ -1,0 +1,139 @@
+"""The one ASGI app: JSON API, widget files, security headers, rate limit; Gradio mounted at /."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.config import Settings
+from bot.errors import InvalidQuestionError, PainbotError
+from bot.feedback import FeedbackStore
+from bot.types import Answer
+from web import texts
+from web.ratelimit import Busy, ConcurrencyGate, RateLimiter
+from web.security import SecurityHeaders
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+class BotLike(Protocol):
+    def answer(
+        self, question: str, history: Sequence[str] = (), *, id: str | None = None
+    ) -> Answer: ...
+    def stats(self) -> dict[str, Any]: ...
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, description="The patient's question.")
+    history: list[str] = Field(
+        default_factory=list, max_length=20, description="Earlier questions, oldest first."
+    )
+    id: str | None = Field(None, max_length=64, description="Optional id to give the answer.")
+
+
+class FeedbackRequest(BaseModel):
+    answer_id: str = Field(min_length=1, max_length=64)
+    verdict: str = Field("answered", max_length=32)
+    rating: Literal[1, -1] = Field(description="1 = helpful, -1 = not helpful.")
+
+
+def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def create_app(
+    settings: Settings, bot: BotLike | None = None, load_error: str | None = None
+) -> FastAPI:
+    """Build the API and widget routes. ``bot=None`` means the store is missing: say so."""
+    app = FastAPI(title="painbot API")  # root_path is set on uvicorn and Gradio
+    limiter = RateLimiter(settings.rate_limit)
+    gate = ConcurrencyGate(settings.concurrency, settings.queue_size)
+    feedback = FeedbackStore(settings.feedback_db)
+    app.state.bot, app.state.feedback, app.state.gate = bot, feedback, gate
+    app.state.load_error = load_error
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(422, f"Invalid request: {where or 'body'}: {first.get('msg', 'bad input')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    def _limited(request: Request) -> JSONResponse | None:
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.check(client)
+        return _error(429, texts.RATE_LIMITED, wait) if wait else None
+
+    @app.post("/api/ask")
+    async def ask(request: Request, body: AskRequest) -> Any:
+        if (limited := _limited(request)) is not None:
+            return limited
+        if bot is None:
+            return _error(503, load_error or texts.STORE_MISSING, 30)
+        try:
+            async with gate:
+                answer = await run_in_threadpool(
+                    bot.answer, body.question, body.history, id=body.id
+                )
+        except Busy:
+            return _error(503, texts.BUSY, 10)
+        except InvalidQuestionError as exc:
+            return _error(422, str(exc))
+        except PainbotError as exc:
+            logger.error("answer failed: %s", exc)
+            return _error(503, texts.UNAVAILABLE, 30)
+        return answer.to_json()
+
+    @app.get("/api/health")
+    async def health() -> Any:
+        if bot is None:
+            return JSONResponse(
+                {"status": "store missing", "error": load_error or texts.STORE_MISSING}, 503
+            )
+        return {"status": "ok", **await run_in_threadpool(bot.stats)}
+
+    @app.post("/api/feedback")
+    async def give_feedback(request: Request, body: FeedbackRequest) -> Any:
+        if (limited := _limited(request)) is not None:
+            return limited
+        await run_in_threadpool(feedback.record, body.answer_id, body.verdict, body.rating)
+        return {"ok": True}
+
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_js() -> FileResponse:
+        return FileResponse(
+            STATIC / "widget.js",
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    @app.get("/widget", include_in_schema=False)
+    async def widget() -> FileResponse:
+        return FileResponse(STATIC / "widget.html", media_type="text/html")
+
+    @app.get("/widget.css", include_in_schema=False)
+    async def widget_css() -> FileResponse:
+        return FileResponse(STATIC / "widget.css", media_type="text/css")
+
+    app.add_middleware(
+        SecurityHeaders, allowed_origins=settings.allowed_origins, root_path=settings.root_path
+    )
+    if settings.behind_proxy:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="*")
+    return app

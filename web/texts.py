@@ -1,0 +1,30 @@
+"""Fixed user-facing texts of the chat page and the widget (plain language, grade 8)."""
+
+TITLE = "Ask about ketamine and psychedelic medicines for chronic pain"
+WELCOME = (
+    "Hi. I answer questions about ketamine and psychedelic medicines for chronic pain. "
+    "I only use one doctor's article and the studies it cites, and I show you the exact "
+    "passages I used. I cannot give you personal medical advice, tell you what dose to take, "
+    "or help in an emergency. If you are in danger or thinking about hurting yourself, "
+    "call or text 988 (in the US) or your local emergency number now."
+)
+EXAMPLES = [
+    "What is ketamine and how can it help chronic pain?",
+    "What are the common side effects of ketamine infusions?",
+    "How long does pain relief from ketamine last?",
+    "Are psychedelics like psilocybin being studied for pain?",
+    "Who should not get ketamine treatment?",
+]
+PAGE_DISCLAIMER = (
+    "This chatbot gives general education only. It is not medical advice. "
+    "Talk with your own doctor before you make any change to your care."
+)
+BUSY = "Many people are asking right now. Please try again in a minute."
+RATE_LIMITED = "You are sending questions very fast. Please wait a minute and try again."
+STORE_MISSING = (
+    "The assistant is not set up yet. A maintainer needs to run `make run` "
+    "(or `python -m ingest`) to build its library of sources."
+)
+UNAVAILABLE = "The assistant is not available right now. Please try again later."
+BAD_QUESTION = "Please type a question between 1 and 2,000 characters."
+FEEDBACK_THANKS = "Thank you for your feedback."
