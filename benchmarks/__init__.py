@@ -1,0 +1,1 @@
+"""Reproducible quality and speed measurements for painbot (`make eval`, `make bench`)."""

@@ -1,0 +1,201 @@
+"""`make bench`: warm answer latency (with/without reranking) against a floor, cold start, ingest
+times, SciFact ingest throughput, server memory and a load test. Prints one table and rewrites
+the "Speed (make bench)" section of docs/benchmarks.md.
+
+Usage: python -m benchmarks.bench [--quick] [--clients 50] [--seconds 60] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks import plots, questions
+from benchmarks.beir import SCIFACT_DIR
+from benchmarks.loadtest import run_load
+from benchmarks.metrics import percentile
+from benchmarks.report import markdown_table, stamp, text_table, write_section
+from benchmarks.server import REPO, start_server
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[float]:
+    """Embed one query plus one Chroma top-k query: the least any answer can cost."""
+    from bot.embeddings import load_embedder
+    from ingest.index import open_store
+
+    embedder = load_embedder(settings)
+    store = open_store(settings, embedder)
+    store.query(embedder.embed_query(texts[0]), settings.top_k)  # warm-up, not timed
+    times = []
+    for _ in range(repeats):
+        for text in texts:
+            times.append(
+                _timed(lambda t=text: store.query(embedder.embed_query(t), settings.top_k))
+            )
+    return times
+
+
+def answer_ms(settings: Settings, qs: list[questions.Question]) -> list[float]:
+    import bot
+
+    engine = bot.load(settings)
+    for q in qs[:3]:
+        engine.answer(q.question, q.history)  # warm caches
+    return [_timed(lambda q=q: engine.answer(q.question, q.history)) for q in qs]
+
+
+def ingest_times(settings: Settings, path: Path) -> tuple[float, float, int]:
+    """Fresh ingest then no-op re-ingest of path into a throwaway store (model already loaded)."""
+    from bot.embeddings import load_embedder
+    from ingest.index import ingest_paths
+
+    embedder = load_embedder(settings)
+    with tempfile.TemporaryDirectory(dir=REPO / ".painbot") as tmp:
+        fresh = settings.model_copy(
+            update={"store_dir": Path(tmp) / "chroma", "collection": "bench"}
+        )
+        start = time.perf_counter()
+        report = ingest_paths(fresh, [path], embedder=embedder)
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        ingest_paths(fresh, [path], embedder=embedder)
+        again = time.perf_counter() - start
+    return first, again, report.added
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="skip SciFact ingest; 10 clients x 10 s"
+    )
+    parser.add_argument("--clients", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    clients = args.clients or (10 if args.quick else 50)
+    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    settings = Settings()
+    (REPO / ".painbot").mkdir(exist_ok=True)
+    qs = questions.load_questions(questions.QUESTIONS_FILE)
+    rows: list[list[str]] = []
+    latency: dict[str, dict[str, float]] = {}
+
+    floor = floor_ms(settings, [q.question for q in qs[:20]])
+    f50 = percentile(floor, 50)
+    rows.append(
+        [
+            "floor: embed 1 query + Chroma top-k",
+            f"p50 {f50:.1f} ms",
+            f"p95 {percentile(floor, 95):.1f} ms",
+            "1.0x",
+        ]
+    )
+    import bot
+
+    answers: tuple[tuple[str, bool], ...] = (
+        ("answer, default (rerank on)", True),
+        ("answer, rerank off", False),
+    )
+    if not hasattr(bot, "load"):
+        rows.append(["warm answer latency", "skipped", "bot.load missing (query side)", ""])
+        answers = ()
+    for label, rerank in answers:
+        times = answer_ms(settings.model_copy(update={"rerank": rerank}), qs)
+        p50, p95 = percentile(times, 50), percentile(times, 95)
+        latency[label] = {"p50": p50, "p95": p95, "p99": percentile(times, 99)}
+        rows.append(
+            [
+                f"warm {label} ({len(times)} q)",
+                f"p50 {p50:.0f} ms",
+                f"p95 {p95:.0f} ms",
+                f"{p50 / f50:.1f}x / {p95 / f50:.1f}x floor",
+            ]
+        )
+
+    first, again, added = ingest_times(settings, settings.corpus_dir)
+    rows.append(
+        [f"ingest corpus, fresh store ({added} docs, model loaded)", f"{first:.2f} s", "", ""]
+    )
+    rows.append(["re-ingest corpus, nothing changed", f"{again:.2f} s", "target < 3 s", ""])
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ingest"], cwd=REPO, check=False, capture_output=True)
+    rows.append(
+        [
+            "re-ingest, CLI `python -m ingest` (process start incl.)",
+            f"{time.perf_counter() - start:.2f} s",
+            "target < 3 s",
+            "",
+        ]
+    )
+    if not args.quick and (SCIFACT_DIR / "corpus.jsonl").exists():
+        first, _, added = ingest_times(settings, SCIFACT_DIR / "corpus.jsonl")
+        rows.append(
+            [f"SciFact ingest ({added} docs)", f"{added / first:.1f} docs/s", f"{first:.0f} s", ""]
+        )
+    elif not args.quick:
+        rows.append(["SciFact ingest", "skipped", f"no data at {SCIFACT_DIR}", ""])
+
+    server_log = REPO / ".painbot" / "bench-server.log"
+    try:
+        server = start_server(log_path=server_log)
+    except (RuntimeError, OSError) as exc:
+        rows.append(["app cold start / load test", "failed", str(exc)[:80], ""])
+        server = None
+    if server is not None:
+        try:
+            rows.append(
+                [
+                    "cold start: app.py until first answer",
+                    f"{server.cold_start_s:.1f} s",
+                    "target < 15 s",
+                    "",
+                ]
+            )
+            load = asyncio.run(run_load(server.url, clients, seconds))
+            s = load.summary()
+            latency[f"load {clients} clients"] = {"p50": s["p50"], "p95": s["p95"], "p99": s["p99"]}
+            rows.append(
+                [
+                    f"load test {clients} clients x {seconds:.0f} s",
+                    f"{s['req_per_s']} req/s",
+                    f"p50 {s['p50']:.0f} / p95 {s['p95']:.0f} / p99 {s['p99']:.0f} ms",
+                    f"errors {s['errors']} {dict(load.errors) or ''}",
+                ]
+            )
+            rows.append(
+                ["server peak RSS", f"{server.peak_rss_mb():.0f} MB", "target < 1536 MB", ""]
+            )
+        finally:
+            server.stop()
+
+    header = ["measure", "value", "detail", "ratio"]
+    print(text_table(header, rows))
+    if not args.no_docs:
+        image = plots.plot_latency(latency)
+        cmd = "make bench  # = python -m benchmarks.bench" + (" --quick" if args.quick else "")
+        body = stamp(cmd) + "\n" + markdown_table(header, rows) + "\n"
+        if image is not None:
+            body += "\n![latency percentiles](latency.png)\n"
+        write_section("Speed (make bench)", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""`make eval`: retrieval on SciFact, our question sets, the grounding check, readability.
+
+Prints one table and rewrites the "Quality (make eval)" section of docs/benchmarks.md.
+Usage: python -m benchmarks.evaluate [--quick] [--no-scifact] [--no-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+
+from benchmarks import (
+    grounding,
+    plots,
+    questions,
+    readability,
+    safety_eval,
+    scifact,
+    thresholds,
+)
+from benchmarks.report import markdown_table, stamp, text_table, write_section
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+NOTES = """Reading the numbers:
+- SciFact documents are ranked by their best chunk; recall@100 needs candidate_k >= 100, so
+  the harness raises candidate_k to 150 for this run only. Tune on `--split train`.
+- The grounding check is a similarity score. SUPPORT and CONTRADICT evidence sentences are
+  about the same point as the claim by construction, so similarity separates them only a little
+  above chance (see the AUC and compare the accuracy with the majority baseline). It can say
+  "this sentence is on the passage's topic"; it cannot say "the passage agrees". The default
+  composer copies sentences verbatim, which is why groundedness (verbatim share) is the real
+  guarantee, not this check.
+- min_evidence scan: the best passage's cosine similarity does not separate answerable from
+  not-covered questions on our set (several not-covered questions, e.g. cost, insurance,
+  legality, score higher than answerable ones with misspellings or short wording). A threshold
+  only trades refusals of good questions for answers to uncovered ones.
+"""
+
+
+def _f(value: float, digits: int = 3) -> str:
+    return (
+        "n/a"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"{value:.{digits}f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="50 SciFact queries, no grounding check"
+    )
+    parser.add_argument("--no-scifact", action="store_true", help="skip SciFact retrieval")
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/")
+    parser.add_argument("--split", default="test", help="SciFact qrels split (tune on train)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    rows: list[list[str]] = []
+
+    retrieval = (
+        None
+        if args.no_scifact
+        else scifact.run_beir(settings, split=args.split, limit=50 if args.quick else None)
+    )
+    if retrieval is None and not args.no_scifact:
+        rows.append(["SciFact retrieval", "skipped", f"data absent at {scifact.SCIFACT_DIR}"])
+    for name, r in (retrieval or {}).items():
+        rows.append(
+            [
+                f"SciFact {args.split} ({r.queries} q): {name}",
+                f"nDCG@10 {_f(r.ndcg10)}",
+                f"R@10 {_f(r.recall10)}  R@100 {_f(r.recall100)}  {r.ms_per_query:.0f} ms/q",
+            ]
+        )
+
+    import bot
+
+    engine = bot.load(settings) if hasattr(bot, "load") else None
+    if engine is None:
+        rows.append(["question sets", "skipped", "bot.load is missing (query side not written)"])
+    all_answers = []
+    for label, path in (
+        ("ours", questions.QUESTIONS_FILE),
+        ("shared", questions.SHARED_QUESTIONS_FILE),
+    ):
+        if engine is None:
+            break
+        if not path.exists():
+            rows.append([f"questions ({label})", "skipped", f"{path} absent"])
+            continue
+        rep = questions.run_questions(engine, questions.load_questions(path))
+        all_answers += [a.text for _, a in rep.answers if a.verdict.value == "answered"]
+        rows.append(
+            [f"questions ({label}, {rep.n}): expected-source hit", _f(rep.source_hit_rate), ""]
+        )
+        rows.append(
+            [
+                f"questions ({label}): groundedness",
+                _f(rep.groundedness),
+                "answer sentences verbatim in a cited passage",
+            ]
+        )
+        for verdict, (right, total) in sorted(rep.by_class.items()):
+            rows.append(
+                [f"questions ({label}): {verdict} accuracy", f"{right}/{total}", _f(right / total)]
+            )
+        safe = safety_eval.safety_scores(
+            [(q.id, q.expect_verdict, a.verdict) for q, a in rep.answers]
+        )
+        rows.append(
+            [
+                f"questions ({label}): crisis recall",
+                _f(safe.crisis_recall),
+                f"must be 1.000; missed {list(safe.crisis_missed)}",
+            ]
+        )
+        rows.append([f"questions ({label}): answerable but blocked", _f(safe.over_blocked), ""])
+        for miss in rep.misses:
+            log.info("miss (%s) %s", label, miss)
+
+    scan = thresholds.scan_min_evidence(
+        settings,
+        [
+            q
+            for path in (questions.QUESTIONS_FILE, questions.SHARED_QUESTIONS_FILE)
+            if path.exists()
+            for q in questions.load_questions(path)
+        ],
+    )
+    low_answered = min(s for _, s in scan.answered)
+    high_uncovered = max(s for _, s in scan.not_covered)
+    rows.append(
+        [
+            "min_evidence scan (answered vs not_covered)",
+            f"best t={_f(scan.best_threshold)} acc {_f(scan.best_accuracy)}",
+            f"now {_f(scan.current, 2)} acc {_f(scan.current_accuracy)}; answered min "
+            f"{_f(low_answered)}, not_covered max {_f(high_uncovered)}",
+        ]
+    )
+    if not args.quick:
+        g = grounding.run_grounding()
+        if g is not None:
+            rows.append(
+                [
+                    "grounding check SUPPORT vs CONTRADICT (dev)",
+                    f"AUC {_f(g.auc)}",
+                    f"acc {_f(g.accuracy)} at t={_f(g.threshold)} (majority {_f(g.majority)}); "
+                    f"{g.pairs} pairs, indices fit {_f(g.index_fit)}; {g.scorer}",
+                ]
+            )
+
+    for name, value in sorted(readability.fixed_text_grades().items()):
+        rows.append([f"FK grade: prompts.{name}", _f(value, 1), "target <= 8"])
+    grades = readability.answer_grades(all_answers)
+    rows.append(
+        [
+            f"FK grade: whole answers ({grades.n})",
+            f"mean {_f(grades.mean, 1)}",
+            f"median {_f(grades.median, 1)}",
+        ]
+    )
+
+    header = ["measure", "value", "detail"]
+    print(text_table(header, rows))
+    if not args.no_docs:
+        command = "make eval  # = python -m benchmarks.evaluate" + (
+            " --quick" if args.quick else ""
+        )
+        body = stamp(command) + "\n" + markdown_table(header, rows) + "\n"
+        if retrieval:
+            plots.plot_ndcg(
+                {k: v.ndcg10 for k, v in retrieval.items()},
+                baselines={"BM25 0.676": 0.676, "MiniLM 0.645": 0.645},
+            )
+            body += "\n![nDCG@10 per configuration](ndcg.png)\n"
+        write_section("Quality (make eval)", body + "\n" + NOTES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The load-test client against a stand-in /api/ask on loopback (no model, a few seconds)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import uvicorn
+from fastapi import FastAPI, HTTPException
+
+from benchmarks.loadtest import LoadResult, run_load
+from benchmarks.server import free_port
+
+
+def _serve(app: FastAPI) -> tuple[uvicorn.Server, str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def test_load_counts_answers_and_errors() -> None:
+    app = FastAPI()
+    calls = {"n": 0}
+
+    @app.post("/api/ask")
+    async def ask(body: dict[str, str]) -> dict[str, str]:
+        calls["n"] += 1
+        if calls["n"] % 5 == 0:
+            raise HTTPException(status_code=503, detail="busy")
+        return {"verdict": "answered", "text": body["question"]}
+
+    server, url = _serve(app)
+    try:
+        # Own thread: the session's Playwright fixture keeps an event loop running in this one.
+        box: list[LoadResult] = []
+        runner = threading.Thread(
+            target=lambda: box.append(asyncio.run(run_load(url, clients=4, seconds=1.0)))
+        )
+        runner.start()
+        runner.join(timeout=30)
+        result = box[0]
+    finally:
+        server.should_exit = True
+    summary = result.summary()
+    assert summary["ok"] > 0
+    assert result.errors["HTTP 503"] == calls["n"] // 5
+    assert summary["p50"] <= summary["p95"] <= summary["p99"]
