@@ -32,11 +32,11 @@ run: $(STAMP)
 	$(PY) app.py
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q --timeout=600
+	$(PY) -m pytest -q -m "not slow" --timeout=600
 
 lint: $(STAMP)
-	$(PY) -m ruff check bot ingest tests app.py
-	$(PY) -m ruff format --check bot ingest tests app.py
+	$(PY) -m ruff check bot ingest web benchmarks tests app.py
+	$(PY) -m ruff format --check bot ingest web benchmarks tests app.py
 	$(PY) -m mypy
 
 bench: $(STAMP)

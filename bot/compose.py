@@ -1,4 +1,10 @@
-"""Passages -> extractive answer: verbatim sentences, each citing the passage it came from."""
+"""Passages -> extractive answer: verbatim sentences, each citing the passage it came from.
+
+A sentence's score is its embedding similarity to the question plus how much of the
+question's rarer vocabulary it contains (IDF-weighted, stemmed, acronyms expanded), so a
+question about fibromyalgia picks the sentence that names fibromyalgia. Checked findings are
+shown before the article author's views, under headings that say whose statement each is.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +12,37 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 
 from bot import prompts
 from bot.citations import is_article, is_verified, make_citation
-from bot.embeddings import Embedder
-from bot.sentences import split_sentences
-from bot.types import Citation, Passage
+from bot.embeddings import Vectors
+from bot.lexicon import Lexicon, question_terms, terms
+from bot.types import AnswerPart, Citation, Passage
+from bot.vector_cache import VectorCache
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    ["a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "is", "are", "was", "were", "be", "it", "its", "this", "that", "with", "what", "how", "does", "do", "can", "about", "as", "by", "at", "from", "which", "who", "why", "when", "i", "my", "me", "you", "your"]
+# Sections that list or describe sources rather than say anything about pain care.
+_SKIPPED_SECTIONS = frozenset(["references"])
+# Reference-record sections that describe the source itself rather than its findings; they
+# answer "what is this paper?" questions but should not crowd out findings elsewhere.
+_ABOUT_SOURCE_SECTION = re.compile(
+    r"^(what (is known about )?this (reference|document|review|source)|why it was written)", re.I
 )
-_CONFLICT_TOPICS = ("migraine", "fibromyalgia")
+_ASKS_ABOUT_SOURCES = re.compile(
+    r"\b(who|wrote|written|author\w*|study|studies|review\w*|guideline\w*|paper\w*|source\w*|"
+    r"reference\w*|cite\w*|citation\w*|journal\w*|publish\w*|pubmed|pmid|article)\b",
+    re.I,
+)
+ABOUT_SOURCE_PENALTY = 0.12
+_NAMES_THE_ARTICLE = re.compile(r"\b(this|the) (article|blog|post|page)\b", re.I)
+NAMED_SOURCE_BONUS = 0.06
+_CONFLICT_TOPICS = ("migrain", "fibromyalg", "headache")
+LEXICAL_WEIGHT = 0.35
+SECTION_WEIGHT = 0.25
+VERIFIED_BONUS = 0.05
+UNVERIFIED_PENALTY = 0.08
+KEEP_WITHIN = 0.22
+"""Sentences scoring more than this below the best one are left out, however few remain."""
+NEAR_DUPLICATE = 0.9
 
 
 @dataclass(frozen=True)
@@ -26,64 +50,142 @@ class Composed:
     text: str
     citations: tuple[Citation, ...]
     sentences: tuple[str, ...]
-    """The answer sentences (without fixed lead-ins or citation marks), each verbatim."""
+    """The answer sentences (without headings or citation marks), each verbatim."""
+    parts: tuple[AnswerPart, ...] = ()
+    note: str = ""
 
 
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+@dataclass(frozen=True)
+class _Candidate:
+    sentence: str
+    passage: Passage
+    vector: Vectors
+    score: float
+
+
+def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float:
+    """Share of the question's vocabulary found, weighted by squared rarity."""
+    total = sum(lexicon.idf(t) ** 2 for t in q_terms)
+    if not total:
+        return 0.0
+    return sum(lexicon.idf(t) ** 2 for t in q_terms & text_terms) / total
+
+
+def _candidates(
+    query: str,
+    query_vector: Vectors,
+    passages: Sequence[Passage],
+    cache: VectorCache,
+    lexicon: Lexicon,
+) -> list[_Candidate]:
+    q_terms = question_terms(query)
+    asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
+    names_the_article = bool(_NAMES_THE_ARTICLE.search(query))
+    out: list[_Candidate] = []
+    for passage, entry in zip(passages, cache.get(passages), strict=True):
+        if passage.section.strip().lower() in _SKIPPED_SECTIONS:
+            continue
+        section_terms = set(terms(passage.section))
+        section_score = _overlap(q_terms, section_terms, lexicon)
+        # A sentence is read in the context of its source: "Serious side effects were rare"
+        # in the ketamine guideline is about ketamine.
+        context_terms = section_terms | set(terms(str(passage.metadata.get("title", ""))))
+        if is_article(passage):
+            source_adjust = NAMED_SOURCE_BONUS if names_the_article else 0.0
+        elif is_verified(passage):
+            source_adjust = VERIFIED_BONUS
+        else:
+            # Unverified records only describe how the article cites them: useful when the
+            # question is about the sources, noise when it is about pain care.
+            source_adjust = 0.0 if asks_about_sources else -UNVERIFIED_PENALTY
+        if not asks_about_sources and _ABOUT_SOURCE_SECTION.match(passage.section.strip()):
+            source_adjust -= ABOUT_SOURCE_PENALTY
+        sims = entry.vectors @ query_vector.reshape(-1) if len(entry.sentences) else []
+        for sentence, vector, sim in zip(entry.sentences, entry.vectors, sims, strict=True):
+            if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
+                continue
+            lexical = _overlap(q_terms, set(terms(sentence)) | context_terms, lexicon)
+            score = (
+                float(sim)
+                + LEXICAL_WEIGHT * lexical
+                + SECTION_WEIGHT * section_score
+                + source_adjust
+            )
+            out.append(_Candidate(sentence, passage, vector, score))
+    return out
+
+
+def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate]:
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    if not ranked:
+        return []
+    floor = ranked[0].score - KEEP_WITHIN
+    chosen: list[_Candidate] = []
+    for candidate in ranked:
+        if len(chosen) >= max_sentences or candidate.score < floor:
+            break
+        if any(float(candidate.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):
+            continue  # chunk overlap repeats sentences
+        chosen.append(candidate)
+    return chosen
 
 
 def compose_answer(
-    question: str, passages: Sequence[Passage], embedder: Embedder, max_sentences: int
+    query: str,
+    query_vector: Vectors,
+    passages: Sequence[Passage],
+    cache: VectorCache,
+    lexicon: Lexicon,
+    max_sentences: int,
 ) -> Composed:
-    candidates: list[tuple[str, Passage]] = []
-    for passage in passages:
-        for sentence in split_sentences(passage.text):
-            if len(sentence.split()) >= 5 and not sentence.startswith("#"):
-                candidates.append((sentence, passage))
-    if not candidates:
+    """Build the cited answer for ``query`` (already expanded) from retrieved ``passages``."""
+    chosen = _select(
+        _candidates(query, query_vector, passages, cache, lexicon), max_sentences
+    )
+    if not chosen:
         return Composed("", (), ())
-    q_vec = embedder.embed_query(question).reshape(-1)
-    s_vecs = embedder.embed_documents([s for s, _ in candidates])
-    sims = s_vecs @ q_vec
-    q_words = content_words(question)
-    scores = [
-        float(sim)
-        + 0.1 * len(q_words & content_words(s)) / max(1, len(q_words))
-        # Prefer checked findings over opinion when both fit the question about as well.
-        + (0.08 if is_verified(p) and not is_article(p) else 0.0)
-        for sim, (s, p) in zip(sims, candidates, strict=True)
-    ]
-    chosen: list[int] = []
-    for i in np.argsort(scores)[::-1]:
-        if len(chosen) >= max_sentences:
-            break
-        if any(float(s_vecs[i] @ s_vecs[j]) > 0.9 for j in chosen):
-            continue  # near-duplicate (chunk overlap repeats sentences)
-        chosen.append(int(i))
-    picked = [candidates[i] for i in chosen]
-    verified = [(s, p) for s, p in picked if not is_article(p) and is_verified(p)]
-    others = [(s, p) for s, p in picked if not is_article(p) and not is_verified(p)]
-    article = [(s, p) for s, p in picked if is_article(p)]
-
+    groups = (
+        (prompts.LEAD_VERIFIED, [c for c in chosen if not is_article(c.passage) and is_verified(c.passage)]),
+        (prompts.LEAD_OTHER, [c for c in chosen if not is_article(c.passage) and not is_verified(c.passage)]),
+        (prompts.LEAD_ARTICLE, [c for c in chosen if is_article(c.passage)]),
+    )
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
-    lines: list[str] = []
-    for lead, group in (
-        (prompts.LEAD_VERIFIED, verified),
-        (prompts.LEAD_OTHER, others),
-        (prompts.LEAD_ARTICLE, article),
-    ):
+    parts: list[AnswerPart] = []
+    for heading, group in groups:
         if not group:
             continue
-        lines.append(lead)
-        for sentence, passage in group:
-            if passage.chunk_id not in numbers:
-                numbers[passage.chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[passage.chunk_id], passage))
-            lines.append(f"{sentence} [{numbers[passage.chunk_id]}]")
-    q_lower = question.lower()
-    if verified and article and any(t in q_lower for t in _CONFLICT_TOPICS):
-        lines.insert(0, prompts.DISAGREEMENT_NOTE)
-    order = [s for group in (verified, others, article) for s, _ in group]
-    return Composed("\n".join(lines), tuple(citations), tuple(order))
+        items = []
+        for c in group:
+            if c.passage.chunk_id not in numbers:
+                numbers[c.passage.chunk_id] = len(numbers) + 1
+                citations.append(make_citation(numbers[c.passage.chunk_id], c.passage))
+            items.append((c.sentence, numbers[c.passage.chunk_id]))
+        parts.append(AnswerPart(heading, tuple(items)))
+    note = ""
+    has_verified = bool(groups[0][1])
+    if has_verified and groups[2][1] and any(t in query.lower() for t in _CONFLICT_TOPICS):
+        note = prompts.DISAGREEMENT_NOTE
+    order = tuple(c.sentence for _, group in groups for c in group)
+    return Composed(answer_text(parts, note), tuple(citations), order, tuple(parts), note)
+
+
+def answer_text(parts: Sequence[AnswerPart], note: str = "") -> str:
+    """Plain text of an answer: optional note, then each heading with its cited sentences."""
+    blocks = [note] if note else []
+    for part in parts:
+        lines = [part.heading] + [f"- {sentence} [{n}]" for sentence, n in part.items]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+_SENTENCE_LINE = re.compile(r"^- (?P<sentence>.+) \[(?P<n>\d+)\]$")
+
+
+def parse_answer_line(line: str) -> tuple[str, int] | None:
+    """(sentence, citation number) for an answer line, or None for headings and notes."""
+    match = _SENTENCE_LINE.match(line)
+    return (match.group("sentence"), int(match.group("n"))) if match else None
+
+
+__all__ = ["Composed", "answer_text", "compose_answer", "parse_answer_line"]

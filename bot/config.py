@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,12 @@ class Settings(BaseSettings):
         "lives there instead of store_dir, so several app replicas can share it.",
     )
     corpus_dir: Path = Field(Path("corpus"), description="Folder of the shipped source documents.")
+    max_file_mb: float = Field(
+        20,
+        gt=0,
+        description="Largest source file ingest accepts, in MB; also caps the text extracted "
+        "from one PDF (a small PDF can expand hugely).",
+    )
 
     # --- embedding and chunking ----------------------------------------------------------
     embedding_model: str = Field(
@@ -43,12 +50,33 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval -----------------------------------------------------------------------
-    top_k: int = Field(6, ge=1, le=50, description="Passages handed to the composer.")
+    top_k: int = Field(6, ge=1, le=50, description="Passages returned by a search.")
+    answer_pool: int = Field(
+        12,
+        ge=1,
+        le=100,
+        description="Top retrieved passages whose sentences the composer may quote; it cites "
+        "only those it quotes.",
+    )
     candidate_k: int = Field(
         40, ge=5, le=500, description="Candidates fetched from each retriever before fusion."
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    retrieval: Literal["bm25", "dense", "hybrid"] = Field(
+        "hybrid", description="Keyword (BM25), dense (embeddings) or both fused (best measured)."
+    )
+    rrf_k: int = Field(
+        20, ge=1, description="Reciprocal rank fusion constant (20 measured best on SciFact)."
+    )
     rerank: bool = Field(True, description="Apply the second-stage reranker after fusion.")
+    rerank_candidates: int = Field(
+        20, ge=1, le=200, description="Fused candidates the reranker re-orders."
+    )
+    rerank_weight: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the best-sentence similarity against the fused rank score.",
+    )
     min_evidence: float = Field(
         0.2,
         description="Best passage's embedding similarity below which the bot says the sources "

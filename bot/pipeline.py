@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from bot import prompts
-from bot.compose import compose_answer, content_words
+from bot.compose import Composed, compose_answer
+from bot.lexicon import STOPWORDS
 from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
 from bot.retrieve import Retriever
 from bot.safety import classify
+from bot.lexicon import Lexicon
 from bot.types import Answer, Passage, Verdict
+from bot.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
+
+WARM_CACHE_MAX_PASSAGES = 2000
+"""Stores this small get every sentence embedded at load; larger ones fill the cache lazily."""
 
 
 class Bot:
@@ -27,8 +34,17 @@ class Bot:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self.retriever = Retriever(store, embedder, settings)
+        self.vectors = VectorCache(embedder)
+        self.retriever = Retriever(store, embedder, settings, self.vectors)
+        self.lexicon = self._build_lexicon()
         self._checked = time.monotonic()
+
+    def _build_lexicon(self) -> Lexicon:
+        passages = self.retriever.keyword.passages
+        lexicon = Lexicon([p.text for p in passages])
+        if len(passages) <= WARM_CACHE_MAX_PASSAGES:
+            self.vectors.get(passages)  # embed every sentence now, not during the first answers
+        return lexicon
 
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()
@@ -38,6 +54,7 @@ class Bot:
         if self.store.generation() == self.retriever.generation:
             return False
         self.retriever.refresh()
+        self.lexicon = self._build_lexicon()
         return True
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
@@ -66,10 +83,25 @@ class Bot:
         verdict = classify(question)
         timings["safety"] = (time.perf_counter() - start) * 1000
 
-        def finish(v: Verdict, text: str, citations: tuple = (), query: str = "") -> Answer:  # type: ignore[type-arg]
+        def finish(
+            v: Verdict,
+            text: str,
+            composed: Composed | None = None,
+            query: str = "",
+            lead: str = "",
+        ) -> Answer:
             timings["total"] = (time.perf_counter() - start) * 1000
             return Answer(
-                v, text, citations, prompts.DISCLAIMER, dict(timings), id, question, query
+                verdict=v,
+                text=text,
+                citations=composed.citations if composed else (),
+                disclaimer=prompts.DISCLAIMER,
+                timings_ms=dict(timings),
+                id=id,
+                question=question,
+                retrieval_query=query,
+                parts=composed.parts if composed else (),
+                lead=lead,
             )
 
         if verdict is Verdict.CRISIS:
@@ -78,42 +110,43 @@ class Bot:
             return finish(verdict, prompts.OFF_TOPIC_REPLY)
 
         self.refresh_if_changed()
-        query = rewrite_query(
-            question, history[-self.settings.history_turns :] if self.settings.history_turns else ()
+        query = self.lexicon.expand(
+            rewrite_query(
+                question,
+                history[-self.settings.history_turns :] if self.settings.history_turns else (),
+            )
         )
         t = time.perf_counter()
-        passages = self.retriever.retrieve(query)
+        vector = self.embedder.embed_query(query)
+        passages = self.retriever.retrieve(query, self.settings.answer_pool, vector=vector)
         timings["retrieve"] = (time.perf_counter() - t) * 1000
         best = max((p.similarity for p in passages), default=0.0)
-        covered = best >= self.settings.min_evidence and _key_words_found(question, passages)
+        covered = best >= self.settings.min_evidence and _key_words_found(query, passages)
         if not covered:
             if verdict is Verdict.PERSONAL_ADVICE:
                 return finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=query)
             return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
         t = time.perf_counter()
         composed = compose_answer(
-            query, passages, self.embedder, self.settings.max_answer_sentences
+            query, vector, passages, self.vectors, self.lexicon, self.settings.max_answer_sentences
         )
         timings["compose"] = (time.perf_counter() - t) * 1000
         if verdict is Verdict.PERSONAL_ADVICE:
-            text = "\n\n".join(
-                x
-                for x in (
-                    prompts.PERSONAL_ADVICE_REPLY,
-                    prompts.PERSONAL_ADVICE_GENERAL_LEAD if composed.text else "",
-                    composed.text,
-                )
-                if x
-            )
-            return finish(verdict, text, composed.citations, query)
+            lead = prompts.PERSONAL_ADVICE_REPLY
+            if composed.text:
+                lead += "\n\n" + prompts.PERSONAL_ADVICE_GENERAL_LEAD
+            text = f"{lead}\n\n{composed.text}" if composed.text else lead
+            return finish(verdict, text, composed, query, lead)
         if not composed.text:
             return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
-        return finish(Verdict.ANSWERED, composed.text, composed.citations, query)
+        return finish(Verdict.ANSWERED, composed.text, composed, query, composed.note)
 
 
 def _key_words_found(question: str, passages: Sequence[Passage]) -> bool:
     """More than half of the question's rarer content words must appear in the passages."""
-    words = content_words(question) - _GENERIC
+    words = {
+        w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in STOPWORDS and len(w) > 2
+    } - _GENERIC
     if not words:
         return True
     text = " ".join(p.text.lower() for p in passages)

@@ -33,7 +33,7 @@ NOT_COVERED_REPLY = (
 
 LEAD_VERIFIED = "What the checked sources say:"
 LEAD_ARTICLE = "What the article's author says:"
-LEAD_OTHER = "What other sources say:"
+LEAD_OTHER = "About sources that could not be checked:"
 DISAGREEMENT_NOTE = (
     "Note: the article's author and the checked sources do not fully agree here. "
     "The checked finding is shown first."

@@ -8,8 +8,11 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from bot.config import Settings
-from bot.embeddings import Embedder
+import numpy as np
+
+from bot.embeddings import Embedder, Vectors
 from bot.types import Passage
+from bot.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,9 @@ class KeywordIndex:
         self.passages = list(passages)
         self._index: Any = None
         if self.passages:
+            # Section titles are indexed too: "About the Author" answers "who wrote it?".
             tokens = bm25s.tokenize(
-                [p.text for p in self.passages],
+                [f"{p.section}\n{p.text}" if p.section else p.text for p in self.passages],
                 stopwords="en",
                 stemmer=self._stemmer,
                 show_progress=False,
@@ -69,10 +73,17 @@ def fuse(rankings: Sequence[Sequence[Passage]], rrf_k: int) -> list[Passage]:
 class Retriever:
     """Dense + BM25 retrieval over one ChunkStore; the benchmark can pick a mode."""
 
-    def __init__(self, store: Any, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Any,
+        embedder: Embedder,
+        settings: Settings,
+        cache: VectorCache | None = None,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.cache = cache
         self.keyword = KeywordIndex(store.all_passages())
         self.generation = store.generation()
 
@@ -80,24 +91,78 @@ class Retriever:
         self.keyword = KeywordIndex(self.store.all_passages())
         self.generation = self.store.generation()
 
-    def retrieve(self, query: str, k: int | None = None, mode: Mode = "hybrid") -> list[Passage]:
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        mode: Mode | None = None,
+        vector: Vectors | None = None,
+    ) -> list[Passage]:
+        """Top ``k`` passages; pass the query's ``vector`` when it is already embedded."""
+        mode = mode or self.settings.retrieval
         k = k or self.settings.top_k
         n = max(self.settings.candidate_k, k)
         dense: list[Passage] = []
-        if mode in ("dense", "hybrid"):
+        if vector is None and mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
+        if mode in ("dense", "hybrid"):
             dense = self.store.query(vector, n)
         if mode == "dense":
             return dense[:k]
         keyword = self.keyword.search(query, n)
         if mode == "bm25":
             return keyword[:k]
-        fused = fuse([dense, keyword], self.settings.rrf_k)[:k]
+        fused = fuse([dense, keyword], self.settings.rrf_k)
+        assert vector is not None
+        if self.settings.rerank and self.cache is not None:
+            fused = rerank_by_sentence(
+                fused,
+                vector,
+                self.cache,
+                self.settings.rerank_candidates,
+                self.settings.rerank_weight,
+            )
+        fused = fused[:k]
         # Keyword-only hits have no similarity yet; fill it for the evidence check.
         missing = [p for p in fused if p.similarity == 0.0]
         if missing:
-            vector = self.embedder.embed_query(query)
-            sims = self.embedder.embed_documents([p.text for p in missing]) @ vector.reshape(-1)
+            if self.cache is not None:
+                passage_vectors = np.stack([e.passage_vector for e in self.cache.get(missing)])
+            else:
+                passage_vectors = self.embedder.embed_documents([p.text for p in missing])
+            sims = passage_vectors @ vector.reshape(-1)
             filled = {p.chunk_id: float(s) for p, s in zip(missing, sims, strict=True)}
             fused = [replace(p, similarity=filled.get(p.chunk_id, p.similarity)) for p in fused]
         return fused
+
+
+def _z(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-9)
+
+
+def rerank_by_sentence(
+    fused: list[Passage],
+    vector: Vectors,
+    cache: VectorCache,
+    candidates: int,
+    weight: float,
+) -> list[Passage]:
+    """Re-order the top candidates by a blend of fused score and best-sentence similarity.
+
+    A long passage that holds one sentence squarely on the question ranks low on whole-passage
+    similarity; its best sentence does not. Measured on SciFact (docs/benchmarks.md): RRF top
+    20 re-ordered with weight 0.2 lifts nDCG@10 by about 0.02.
+    """
+    head, tail = fused[:candidates], fused[candidates:]
+    if len(head) < 2 or weight <= 0:
+        return fused
+    entries = cache.get(head)
+    best_sentence = np.array(
+        [
+            float((e.vectors @ vector.reshape(-1)).max()) if len(e.sentences) else -1.0
+            for e in entries
+        ]
+    )
+    blended = (1 - weight) * _z(np.array([p.score for p in head])) + weight * _z(best_sentence)
+    order = np.argsort(-blended, kind="stable")
+    return [head[i] for i in order] + tail

@@ -101,6 +101,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerPart:
+    """A heading saying whose statements follow, and the cited sentences under it."""
+
+    heading: str
+    items: tuple[tuple[str, int], ...]
+    """(verbatim sentence, citation number) pairs."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "heading": self.heading,
+            "sentences": [{"text": text, "citation": n} for text, n in self.items],
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every interface renders: the CLI, the chat page, the widget and the JSON API."""
 
@@ -114,6 +129,11 @@ class Answer:
     """The question as asked; never logged above DEBUG."""
     retrieval_query: str = ""
     """The query used for retrieval after resolving follow-ups (empty when none ran)."""
+    parts: tuple[AnswerPart, ...] = ()
+    """The answer's structure (headings and cited sentences), for renderers; empty for fixed
+    replies."""
+    lead: str = ""
+    """Fixed text shown before the parts (the personal-advice decline, a disagreement note)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,6 +141,8 @@ class Answer:
             "verdict": self.verdict.value,
             "text": self.text,
             "citations": [citation.to_json() for citation in self.citations],
+            "lead": self.lead,
+            "parts": [part.to_json() for part in self.parts],
             "disclaimer": self.disclaimer,
             "timings_ms": {name: round(ms, 2) for name, ms in self.timings_ms.items()},
         }

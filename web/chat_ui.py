@@ -30,6 +30,11 @@ CSS = """
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }
 #pb-examples button { font-size: 14px; }
+.pb-heading { margin: 10px 0 2px; }
+.pb-points { margin: 0 0 6px; padding-left: 20px; }
+.pb-points li { margin: 3px 0; }
+.pb-cite { text-decoration: none; font-size: 13px; }
+.pb-lead p { margin: 0 0 8px; }
 :focus-visible { outline: 3px solid #f0b429 !important; outline-offset: 2px; }
 """
 
@@ -109,13 +114,9 @@ def build_chat(
                 str(len(history) - 1): [answer.id or "", answer.verdict.value],
                 "questions": [*earlier_raw, question],
             }
-            words = answer.text.split(" ")
-            step = max(1, len(words) // 25)
-            for i in range(0, len(words), step):
-                history[-1] = {
-                    "role": "assistant",
-                    "content": render_answer(answer, " ".join(words[: i + step])),
-                }
+            # Show the cited points one by one, so a long answer starts reading at once.
+            for shown in range(1, sum(len(p.items) for p in answer.parts)):
+                history[-1] = {"role": "assistant", "content": render_answer(answer, shown)}
                 yield history, "", meta_map
                 time.sleep(stream_delay_s)
             history[-1] = {"role": "assistant", "content": render_answer(answer)}

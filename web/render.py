@@ -13,7 +13,7 @@ def _safe_url(url: str | None) -> str | None:
     return None
 
 
-def render_citation(citation: Citation) -> str:
+def render_citation(citation: Citation, anchor: str) -> str:
     label = escape(citation.label or citation.title)
     url = _safe_url(citation.url)
     link = (
@@ -30,22 +30,54 @@ def render_citation(citation: Citation) -> str:
         )
     )
     return (
-        f'<li class="pb-source"><span class="pb-n">[{citation.n}]</span> {link}{status}'
-        f"<details><summary>Show the exact passage</summary>"
+        f'<li class="pb-source" id="{anchor}-{citation.n}"><span class="pb-n">[{citation.n}]</span> '
+        f"{link}{status}<details><summary>Show the exact passage</summary>"
         f"<blockquote>{escape(citation.passage)}</blockquote></details></li>"
     )
 
 
-def render_answer(answer: Answer, text: str | None = None) -> str:
-    """HTML for one answer; ``text`` lets the caller stream a prefix of the answer text."""
-    body = escape(answer.text if text is None else text).replace("\n", "<br>")
-    parts = [f'<div class="pb-answer"><p>{body}</p>']
-    if text is None or text == answer.text:
-        if answer.citations:
-            items = "".join(render_citation(c) for c in answer.citations)
-            parts.append(
-                f'<p class="pb-sources-title">Sources</p><ol class="pb-sources">{items}</ol>'
+def _paragraphs(text: str) -> str:
+    return "".join(
+        f"<p>{escape(block).replace(chr(10), '<br>')}</p>"
+        for block in text.split("\n\n")
+        if block.strip()
+    )
+
+
+def render_answer(answer: Answer, shown: int | None = None) -> str:
+    """HTML for one answer. ``shown`` limits the cited sentences shown (for streaming);
+    sources and the disclaimer appear once the whole answer is shown."""
+    anchor = f"pb-src-{escape(answer.id or 'a', quote=True)}"
+    parts_html: list[str] = []
+    if answer.parts:
+        if answer.lead:
+            parts_html.append(f'<div class="pb-lead">{_paragraphs(answer.lead)}</div>')
+        remaining = sum(len(p.items) for p in answer.parts) if shown is None else shown
+        for part in answer.parts:
+            if remaining <= 0:
+                break
+            items = []
+            for sentence, n in part.items[:remaining]:
+                items.append(
+                    f"<li>{escape(sentence)} "
+                    f'<a class="pb-cite" href="#{anchor}-{n}" '
+                    f'aria-label="Source {n}">[{n}]</a></li>'
+                )
+            remaining -= len(items)
+            parts_html.append(
+                f'<p class="pb-heading"><strong>{escape(part.heading)}</strong></p>'
+                f'<ul class="pb-points">{"".join(items)}</ul>'
             )
-        parts.append(f'<p class="pb-disclaimer">{escape(answer.disclaimer)}</p>')
-    parts.append("</div>")
-    return "".join(parts)
+    else:
+        parts_html.append(_paragraphs(answer.text))
+    complete = shown is None or shown >= sum(len(p.items) for p in answer.parts)
+    out = [f'<div class="pb-answer">{"".join(parts_html)}']
+    if complete:
+        if answer.citations:
+            items_html = "".join(render_citation(c, anchor) for c in answer.citations)
+            out.append(
+                f'<p class="pb-sources-title">Sources</p><ol class="pb-sources">{items_html}</ol>'
+            )
+        out.append(f'<p class="pb-disclaimer">{escape(answer.disclaimer)}</p>')
+    out.append("</div>")
+    return "".join(out)

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from bot.config import Settings
-from bot.types import Answer, Citation, Verdict
+from bot.types import Answer, AnswerPart, Citation, Verdict
 
 XSS = '<img src=x onerror="window.__pwned=1">'
 
@@ -49,7 +49,20 @@ class ScriptedBot:
         )
         return Answer(
             verdict=Verdict.ANSWERED,
-            text="Ketamine infusions can reduce some kinds of chronic pain for a few weeks [1][2].",
+            text=(
+                "What the checked sources say:\n"
+                f"- Ketamine infusions can reduce some kinds of chronic pain. {XSS} [1]\n"
+                "- Infusions were studied in several small trials. [2]"
+            ),
+            parts=(
+                AnswerPart(
+                    "What the checked sources say:",
+                    (
+                        (f"Ketamine infusions can reduce some kinds of chronic pain. {XSS}", 1),
+                        ("Infusions were studied in several small trials.", 2),
+                    ),
+                ),
+            ),
             citations=(cite, cite2),
             disclaimer="This is general education, not medical advice. Ask your own doctor.",
             id=id or "a1",
@@ -125,6 +138,20 @@ def live_server(app_settings: Settings, app_bot: Any) -> Iterator[LiveServer]:
     settings = app_settings.model_copy(update={"allowed_origins": [f"http://127.0.0.1:{port + 1}"]})
     server = LiveServer(app_module.build(settings, app_bot), port)
     server.settings = settings  # type: ignore[attr-defined]
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def scripted_server(app_settings: Settings) -> Iterator[LiveServer]:
+    """The app over a bot whose answer and source text carry HTML and script."""
+    import app as app_module
+
+    settings = app_settings.model_copy(
+        update={"feedback_db": app_settings.feedback_db.with_name("scripted.sqlite3")}
+    )
+    server = LiveServer(app_module.build(settings, ScriptedBot()), free_port())
     server.start()
     yield server
     server.stop()

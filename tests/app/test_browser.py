@@ -55,7 +55,7 @@ def browser() -> Iterator[Any]:
 
 def host_page(tmp: Path, server: LiveServer, port: int) -> Iterator[str]:
     (tmp / "index.html").write_text(
-        "<!doctype html><html><head><style>body{background:rgb(250,240,230);font-family:serif}"
+        "<!doctype html><html><head><meta name=viewport content=\"width=device-width, initial-scale=1\"><style>body{background:rgb(250,240,230);font-family:serif}"
         "button{color:rgb(255,0,0)}</style></head><body><h1>Clinic</h1><button id=own>Own</button>"
         f'<script src="{server.url}/widget.js" data-title="Ask about ketamine" '
         'data-color="#0b6e4f" '
@@ -165,4 +165,108 @@ def test_widget_quiet_when_server_down(
         page.route(f"{live_server.url}/**", lambda route: route.abort())
         page.locator("[data-painbot]").locator(".btn").click()
         page.locator("[data-painbot]").get_by_text("not available right now").wait_for(timeout=5000)
+        page.close()
+
+
+def test_answer_points_headings_and_citation_links(browser: Any, live_server: LiveServer) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(live_server.url + "/")
+    page.get_by_label("Your question").fill("Does ketamine help fibromyalgia?")
+    page.keyboard.press("Enter")
+    answer = page.locator(".pb-answer").last
+    answer.locator(".pb-disclaimer").wait_for(timeout=30_000)
+    headings = answer.locator(".pb-heading strong").all_inner_texts()
+    assert headings[0] == "What the checked sources say:" and len(headings) >= 2
+    assert answer.locator(".pb-points li").count() >= 2
+    assert "- " not in answer.locator(".pb-points").first.inner_text()[:2]
+    cite = answer.locator(".pb-points .pb-cite").first
+    target = cite.get_attribute("href")
+    assert target and target.startswith("#pb-src-")
+    assert answer.locator(target).count() == 1  # the [n] mark points at its source entry
+    page.close()
+
+
+def test_keyboard_only_chat(browser: Any, live_server: LiveServer) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(live_server.url + "/")
+    box = page.get_by_label("Your question")
+    box.wait_for()
+    for _ in range(40):  # Tab from the top of the page until the question box has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.tagName") == "TEXTAREA":
+            break
+    assert page.evaluate("document.activeElement.closest('#pb-question') !== null")
+    page.keyboard.type("What is ketamine?")
+    page.keyboard.press("Enter")
+    page.locator(".pb-answer .pb-disclaimer").first.wait_for(timeout=30_000)
+    # Every button can be named by a screen reader.
+    unnamed = page.evaluate(
+        "[...document.querySelectorAll('button')].filter(b => b.offsetParent !== null && "
+        "!(b.innerText.trim() || b.getAttribute('aria-label') || b.title)).length"
+    )
+    assert unnamed == 0
+    page.close()
+
+
+def test_thumbs_down_is_stored(browser: Any, live_server: LiveServer) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(live_server.url + "/")
+    page.get_by_label("Your question").fill("Is psilocybin used for chronic pain?")
+    page.keyboard.press("Enter")
+    page.locator(".pb-answer .pb-disclaimer").first.wait_for(timeout=30_000)
+    db = live_server.settings.feedback_db  # type: ignore[attr-defined]
+    before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM feedback WHERE rating = -1").fetchone()
+    page.get_by_role("button", name="Dislike", exact=True).first.click()
+    for _ in range(50):
+        after = sqlite3.connect(db).execute(
+            "SELECT COUNT(*) FROM feedback WHERE rating = -1"
+        ).fetchone()
+        if after[0] > before[0]:
+            break
+        page.wait_for_timeout(100)
+    assert after[0] == before[0] + 1
+    columns = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(feedback)")]
+    assert not any("ip" == c or "addr" in c or "question" in c for c in columns)
+    page.close()
+
+
+def test_widget_keyboard_and_phone(browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
+    for url in host_page(tmp_path, live_server, live_server.port + 1):
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page.goto(url)
+        widget = page.locator("[data-painbot]")
+        widget.locator(".btn").wait_for()
+        widget.locator(".btn").focus()
+        page.keyboard.press("Enter")
+        frame = page.frame_locator("[data-painbot] iframe")
+        frame.get_by_label("Your question").wait_for(timeout=10_000)
+        box = widget.locator(".panel").bounding_box()
+        assert box and box["width"] >= 380 and box["height"] >= 800  # full screen on a phone
+        assert frame.locator("#pb-log").get_attribute("role") == "log"
+        assert frame.locator("#pb-log").get_attribute("aria-live") == "polite"
+        frame.get_by_label("Your question").fill("Who wrote this article?")
+        frame.get_by_label("Your question").press("Enter")
+        frame.locator(".pb-disc").last.wait_for(timeout=20_000)
+        assert frame.locator(".pb-points li").count() >= 1
+        page.keyboard.press("Escape")
+        assert widget.locator(".btn").get_attribute("aria-expanded") == "false"
+        page.close()
+
+
+def test_html_in_sources_is_shown_as_text(browser: Any, scripted_server: LiveServer) -> None:
+    for path, box_label, done in (
+        ("/", "Your question", ".pb-answer .pb-disclaimer"),
+        ("/widget", "Your question", ".pb-disc"),
+    ):
+        page = browser.new_page()
+        page.goto(scripted_server.url + path)
+        page.get_by_label(box_label).fill("<script>window.__pwned=2</script> hi")
+        page.keyboard.press("Enter")
+        page.locator(done).first.wait_for(timeout=20_000)
+        page.locator("summary").first.click()
+        text = page.locator("body").inner_text()
+        assert '<img src=x onerror="window.__pwned=1">' in text
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("img[src=x]").count() == 0
+        assert page.locator('a[href^="javascript"]').count() == 0
         page.close()

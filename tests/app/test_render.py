@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.types import Answer
 from web.render import render_answer
 
@@ -16,5 +18,17 @@ def test_render_escapes_source_html_and_drops_script_links(scripted_answer: Answ
 
 
 def test_streamed_prefix_has_no_sources_yet(scripted_answer: Answer) -> None:
-    partial = render_answer(scripted_answer, "Ketamine infusions")
+    partial = render_answer(scripted_answer, 1)
     assert "Sources" not in partial and "Ketamine infusions" in partial
+    assert "small trials" not in partial
+
+
+def test_points_are_a_list_with_bold_headings_and_linked_citations(
+    scripted_answer: Answer,
+) -> None:
+    html = render_answer(scripted_answer)
+    assert "<strong>What the checked sources say:</strong>" in html
+    assert html.count("<li>") == 2 and "- Ketamine" not in html
+    anchor = re.search(r'href="#(pb-src-[^"]+-2)"', html)
+    assert anchor and f'id="{anchor.group(1)}"' in html
+    assert html.count("<img") == 0

@@ -72,5 +72,8 @@
   button.addEventListener("click", function () { panel.classList.contains("open") ? close() : open(); });
   root.querySelector(".close").addEventListener("click", close);
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+  window.addEventListener("message", function (e) {
+    if (frame && e.source === frame.contentWindow && e.data && e.data.painbot === "close") close();
+  });
   (document.body || document.documentElement).appendChild(host);
 })();

@@ -1,0 +1,128 @@
+"""Corpus vocabulary for matching a patient's words to the sources' words.
+
+Built from the passages themselves (no outside data): word rarity (IDF) so that
+"fibromyalgia" counts for more than "pain", and acronyms the sources spell out
+("complex regional pain syndrome (CRPS)") so "CRPS" also finds the long form.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_ACRONYM = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,7})\(([A-Z][A-Za-z]{1,6})\)")
+STOPWORDS = frozenset(
+    "a an the of and or to in on for is are was were be been being it its this that these "
+    "those with what how does do did can could would will about as by at from which who whom "
+    "why when where i i'm my me you your we our they them their there than then so if not no "
+    "any some much many more most very just also has have had into out up down over under "
+    "again please tell know want thing things get got".split()
+)
+# Patient words -> the word the sources use for the same idea.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "wrote": ("author",),
+    "written": ("author",),
+    "writer": ("author",),
+    "who": (),
+    "risks": ("side", "effects", "safety"),
+    "risk": ("side", "effects", "safety"),
+    "dangerous": ("safety", "side", "effects"),
+    "safe": ("safety", "side", "effects"),
+    "side": ("safety",),
+    "drip": ("infusion",),
+    "iv": ("intravenous", "infusion"),
+    "shrooms": ("psilocybin",),
+    "mushrooms": ("psilocybin",),
+    "magic": ("psilocybin",),
+    "acid": ("lsd",),
+    "ecstasy": ("mdma",),
+    "molly": ("mdma",),
+    "talk": ("psychotherapy",),
+    "counseling": ("psychotherapy",),
+    "therapy": ("psychotherapy", "therapies"),
+    "last": ("weeks", "term"),
+    "long": ("term", "weeks"),
+    "headache": ("migraine",),
+    "headaches": ("migraine",),
+    "migraines": ("migraine",),
+    "nerve": ("neuropathic",),
+    "works": ("mechanism",),
+    "work": ("mechanism",),
+}
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words in order."""
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+def question_terms(text: str) -> set[str]:
+    """A question's stemmed content words plus the sources' words for the same ideas."""
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+    out = {stem(w) for w in words if w not in STOPWORDS}
+    for w in words:
+        out.update(stem(s) for s in SYNONYMS.get(w, ()))
+    return out
+
+
+def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for match in _ACRONYM.finditer(text):
+            acronym = match.group(2)
+            letters = [c.lower() for c in acronym if c.isupper()] or [acronym[0].lower()]
+            words = match.group(1).split()
+            # Take the shortest tail of words whose initials (hyphen parts too) spell it.
+            for start in range(len(words) - 1, -1, -1):
+                tail = words[start:]
+                initials = [part[0].lower() for w in tail for part in w.split("-") if part]
+                if initials == letters:
+                    found.setdefault(acronym.lower(), " ".join(tail).lower())
+                    break
+    return found
+
+
+class Lexicon:
+    """IDF weights and acronyms of one set of passages; rebuilt when the store changes."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        df: Counter[str] = Counter()
+        for text in texts:
+            df.update(set(terms(text)))
+        self.n_docs = max(1, len(texts))
+        self._df = df
+        self.acronyms = find_acronyms(texts)
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + (self.n_docs + 1) / (self._df.get(term, 0) + 0.5))
+
+    def expand(self, query: str) -> str:
+        """Append the spelled-out form of any acronym the sources define (and vice versa)."""
+        lower = query.lower()
+        extra = []
+        words = set(_WORD.findall(lower))
+        synonyms = {s for w in words for s in SYNONYMS.get(w, ()) if s not in words}
+        for acronym, long_form in self.acronyms.items():
+            if re.search(rf"\b{re.escape(acronym)}\b", lower) and long_form not in lower:
+                extra.append(long_form)
+            elif long_form in lower and not re.search(rf"\b{re.escape(acronym)}\b", lower):
+                extra.append(acronym.upper())
+        if synonyms:
+            extra.append(" ".join(sorted(synonyms)))
+        return f"{query} ({'; '.join(extra)})" if extra else query

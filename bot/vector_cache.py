@@ -1,0 +1,92 @@
+"""Embeddings of passages and of their sentences, computed once per passage text.
+
+Composing an answer scores every sentence of the retrieved passages against the question;
+embedding them on every question cost most of the answer time. Entries are keyed by the
+chunk id and the text's hash, so a re-ingested (changed) passage is embedded afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.embeddings import Embedder, Vectors
+from bot.sentences import split_sentences
+from bot.types import Passage
+
+_LIST_MARKER = ("- ", "* ", "• ")
+
+
+@dataclass(frozen=True)
+class PassageSentences:
+    sentences: tuple[str, ...]
+    """Verbatim sentences of the passage, list markers removed."""
+    vectors: Vectors
+    """One unit-length row per sentence."""
+    passage_vector: Vectors
+
+
+def _key(passage: Passage) -> str:
+    digest = hashlib.blake2b(passage.text.encode("utf-8", "replace"), digest_size=8).hexdigest()
+    return f"{passage.chunk_id}#{digest}"
+
+
+def _clean(sentence: str) -> str:
+    for marker in _LIST_MARKER:
+        if sentence.startswith(marker):
+            return sentence[len(marker) :].strip()
+    return sentence
+
+
+class VectorCache:
+    """Bounded, thread-safe LRU of per-passage sentence vectors."""
+
+    def __init__(self, embedder: Embedder, max_passages: int = 5000) -> None:
+        self._embedder = embedder
+        self._max = max_passages
+        self._entries: OrderedDict[str, PassageSentences] = OrderedDict()
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, passages: Sequence[Passage]) -> list[PassageSentences]:
+        keys = [_key(p) for p in passages]
+        with self._lock:
+            missing = {k: p for k, p in zip(keys, passages, strict=True) if k not in self._entries}
+        if missing:
+            self._fill(missing)
+        with self._lock:
+            out = []
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is None:  # evicted meanwhile by another thread: rebuild it
+                    self._fill({key: passages[keys.index(key)]})
+                    entry = self._entries[key]
+                self._entries.move_to_end(key)
+                out.append(entry)
+            return out
+
+    def _fill(self, missing: dict[str, Passage]) -> None:
+        split = {k: tuple(_clean(s) for s in split_sentences(p.text)) for k, p in missing.items()}
+        texts = [s for k in missing for s in split[k]] + [p.text for p in missing.values()]
+        vectors = self._embedder.embed_documents(texts) if texts else np.zeros((0, 1))
+        n_sentences = sum(len(v) for v in split.values())
+        offset = 0
+        fresh = {}
+        for i, (key, sentences) in enumerate(split.items()):
+            fresh[key] = PassageSentences(
+                sentences,
+                vectors[offset : offset + len(sentences)],
+                vectors[n_sentences + i],
+            )
+            offset += len(sentences)
+        with self._lock:
+            self._entries.update(fresh)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
