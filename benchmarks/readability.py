@@ -10,23 +10,54 @@ from dataclasses import dataclass
 _PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 
-def grade(text: str) -> float:
-    import textstat
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_VOWEL_GROUP = re.compile(r"[aeiouy]+")
 
-    return float(textstat.flesch_kincaid_grade(_PLACEHOLDER.sub("", text)))
+
+def syllables(word: str) -> int:
+    """Syllables of an English word by vowel groups (offline; no pronouncing dictionary).
+
+    Within about one syllable of a dictionary count for ordinary words, which is what the
+    Flesch-Kincaid formula needs: its grade moves by 11.8 per syllable per word on average.
+    """
+    w = word.lower().strip("'")
+    if w.isdigit():
+        return max(1, len(w) // 2)
+    if len(w) <= 3:
+        return 1
+    w = re.sub(r"(?:[^laeiouycsxzg]es|[^dt]ed|[^laeiouy]e)$", "", w)  # silent: "makes", "used"
+    w = re.sub(r"^y", "", w)
+    count = len(_VOWEL_GROUP.findall(w))
+    count += len(re.findall(r"(?:ia|io|ua)(?!u)", w))  # "fi-bro-my-al-gi-a", "ra-di-o"
+    return max(1, count)
+
+
+def grade(text: str) -> float:
+    """Flesch-Kincaid grade level of ``text``."""
+    text = _PLACEHOLDER.sub("", text)
+    words = _WORD.findall(text)
+    if not words:
+        return 0.0
+    sentences = max(1, len(_SENTENCE_END.findall(text)))
+    syllable_count = sum(syllables(w) for w in words)
+    return 0.39 * len(words) / sentences + 11.8 * syllable_count / len(words) - 15.59
 
 
 def fixed_text_grades() -> dict[str, float]:
-    """Grade of every upper-case string constant in bot/prompts.py (empty when it is absent)."""
-    try:
-        from bot import prompts
-    except ImportError:
-        return {}
-    return {
-        name: grade(value)
-        for name, value in vars(prompts).items()
-        if name.isupper() and isinstance(value, str) and len(value.split()) >= 3
-    }
+    """Grade of every fixed user-facing text: bot/prompts.py and web/texts.py constants."""
+    from bot import prompts
+    from web import texts
+
+    out: dict[str, float] = {}
+    for module in (prompts, texts):
+        for name, value in vars(module).items():
+            values = value if isinstance(value, list) else [value]
+            for i, item in enumerate(values):
+                if name.isupper() and isinstance(item, str) and len(item.split()) >= 3:
+                    key = f"{module.__name__}.{name}" + (f"[{i}]" if len(values) > 1 else "")
+                    out[key] = grade(item)
+    return out
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot import prompts
 from bot.compose import Composed, compose_answer
@@ -16,10 +16,13 @@ from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
 from bot.retrieve import Retriever
-from bot.safety import classify
+from bot.safety import SafetyRouter
 from bot.lexicon import Lexicon
 from bot.types import Answer, Passage, Verdict
 from bot.vector_cache import VectorCache
+
+if TYPE_CHECKING:
+    from bot.lc_retriever import PainbotRetriever
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class Bot:
         self.settings = settings
         self.embedder = embedder
         self.store = store
+        self.safety = SafetyRouter(embedder)
         self.vectors = VectorCache(embedder)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
@@ -61,6 +65,12 @@ class Bot:
         self.refresh_if_changed()
         return self.retriever.retrieve(query, k)
 
+    def as_retriever(self, k: int = 6) -> PainbotRetriever:
+        """This bot's search as a LangChain retriever (see bot/lc_retriever.py)."""
+        from bot.lc_retriever import PainbotRetriever
+
+        return PainbotRetriever(bot=self, k=k)
+
     def stats(self) -> dict[str, Any]:
         return {
             **self.store.stats(),
@@ -80,7 +90,8 @@ class Bot:
         log.debug("question: %s", question)
         start = time.perf_counter()
         timings: dict[str, float] = {}
-        verdict = classify(question)
+        question_vector = self.embedder.embed_query(question)
+        verdict = self.safety.classify(question, question_vector)
         timings["safety"] = (time.perf_counter() - start) * 1000
 
         def finish(
@@ -117,7 +128,7 @@ class Bot:
             )
         )
         t = time.perf_counter()
-        vector = self.embedder.embed_query(query)
+        vector = question_vector if query == question else self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.answer_pool, vector=vector)
         timings["retrieve"] = (time.perf_counter() - t) * 1000
         best = max((p.similarity for p in passages), default=0.0)

@@ -19,11 +19,11 @@ PERSONAL_ADVICE_REPLY = (
     "or mixing drugs. Please ask your own doctor or pharmacist. They know your health."
 )
 
-PERSONAL_ADVICE_GENERAL_LEAD = "Here is some general information from the sources:"
+PERSONAL_ADVICE_GENERAL_LEAD = "Here is what the sources say in general:"
 
 OFF_TOPIC_REPLY = (
-    "I can only answer questions about ketamine and psychedelic medicines for long-term pain, "
-    "using a set list of sources."
+    "I can only answer questions about ketamine and psychedelic drugs for long-term pain. "
+    "I use a set list of sources."
 )
 
 NOT_COVERED_REPLY = (

@@ -1,11 +1,23 @@
-"""Question -> safety verdict (crisis, personal advice, off topic, fine) before any retrieval."""
+"""Question -> safety verdict (crisis, personal advice, off topic, fine) before any retrieval.
+
+Two layers. Keyword backstops (phrases, misspellings via close matching, several languages)
+catch the unmistakable cases and never depend on a model. An embedding classifier compares
+the question with example messages of each class (bot/safety_examples.py), catching wordings
+no keyword list foresees ("I don't see the point in living"). Crisis wins every tie: a false
+alarm costs a patient one extra sentence; a miss could cost a life.
+"""
 
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
+from dataclasses import dataclass
 
+import numpy as np
+
+from bot import safety_examples
+from bot.embeddings import Embedder, Vectors
 from bot.types import Verdict
 
 # Keyword backstops. Crisis wins over everything else, so these lean toward recall.
@@ -64,11 +76,36 @@ _CRISIS_PHRASES = (
     "je veux mourir",
     "ich will sterben",
     "quero morrer",
+    "to die",
+    "lethal dose",
+    "kill me",
+    "end it",
+    "be alive",
+    "worth living",
+    "keep living",
+    "better off without me",
+    "better off if i",
+    "disappear forever",
+    "jump off",
+    "drooping",
+    "suicid",
+    "no quiero vivir",
+    "me tuer",
+    "mourir",
+    "umbringen",
+    "nicht mehr leben",
+    "me matar",
+    "voglio morire",
+    "sterben",
+    "morrer",
 )
+# Phrases match at the start of a word ("end it" must not match "spend it").
+_CRISIS_RE = re.compile("|".join(r"(?<![a-z])" + re.escape(p) for p in _CRISIS_PHRASES))
 _CRISIS_WORDS = ("suicide", "suicidal", "overdose", "breathe", "unalive")
 # Research questions that mention crisis words but are not emergencies.
 _RESEARCH_CONTEXT = re.compile(
-    r"\b(research|studies|study|evidence|used for|treat|treatment of|help with|does ketamine)\b"
+    r"\b(research|studies|study|evidence|used for|treat|treatment of|help with|does ketamine|"
+    r"safety|side effects?|risks?|guidelines?|according to)\b"
 )
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
 
@@ -82,10 +119,11 @@ _MIXING = re.compile(r"\b(mix\w*|combin\w*|interact\w*|together with|along with)
 
 _INJECTION = re.compile(
     r"(ignore (all |your |the |previous )*(instructions|rules)|system prompt|your instructions|"
-    r"pretend to be|jailbreak|developer mode|reveal your)"
+    r"pretend to be|jailbreak|developer mode|reveal your|no rules|you are now|\bdan\b|act as|"
+    r"hidden rules|without (any )?restrictions|no restrictions)"
 )
 _TOPIC = re.compile(
-    r"(ketamin|psilocyb|psychedel|lsd|mdma|pain|crps|fibromyalg|migrain|neuropath|infusion|"
+    r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
     r"nmda|esketamin|dose|side effect|treatment|therapy|drug|medic|opioid|depress|ayahuasca|"
     r"mushroom|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
 )
@@ -106,7 +144,7 @@ def _fuzzy_crisis_word(text: str) -> bool:
 
 def is_crisis(question: str) -> bool:
     text = _normalise(question)
-    hit = any(p in text for p in _CRISIS_PHRASES) or _fuzzy_crisis_word(text)
+    hit = bool(_CRISIS_RE.search(text)) or _fuzzy_crisis_word(text)
     if not hit:
         return False
     # "is ketamine used for depression and suicidal thoughts research?" is not an emergency,
@@ -117,7 +155,7 @@ def is_crisis(question: str) -> bool:
 
 
 def classify(question: str) -> Verdict:
-    """Return CRISIS, PERSONAL_ADVICE, OFF_TOPIC or ANSWERED (meaning: fine to answer)."""
+    """Keyword-only verdict: CRISIS, PERSONAL_ADVICE, OFF_TOPIC or ANSWERED (fine to answer)."""
     text = _normalise(question)
     if is_crisis(question):
         return Verdict.CRISIS
@@ -129,3 +167,75 @@ def classify(question: str) -> Verdict:
     if not _TOPIC.search(text):
         return Verdict.OFF_TOPIC
     return Verdict.ANSWERED
+
+
+CRISIS_SIMILARITY = 0.38
+"""Closeness to the crisis examples at which a message counts as a crisis, if it is also
+closer to them than to every other class by CRISIS_MARGIN."""
+CRISIS_MARGIN = 0.06
+PERSONAL_SIMILARITY = 0.6
+OFF_TOPIC_MARGIN = 0.05
+_TOP = 3
+
+
+@dataclass(frozen=True)
+class SafetyScores:
+    """Mean similarity of a message to its closest examples of each class."""
+
+    crisis: float
+    personal: float
+    off_topic: float
+    on_topic: float
+
+
+class SafetyRouter:
+    """Keyword backstops plus an embedding nearest-examples classifier."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._examples = {
+            name: embedder.embed_documents(list(texts))
+            for name, texts in (
+                ("crisis", safety_examples.CRISIS),
+                ("personal", safety_examples.PERSONAL),
+                ("off_topic", safety_examples.OFF_TOPIC),
+                ("on_topic", safety_examples.ON_TOPIC),
+            )
+        }
+
+    def scores(self, question: str, vector: Vectors | None = None) -> SafetyScores:
+        if vector is None:
+            vector = self._embedder.embed_query(question)
+        v = vector.reshape(-1)
+        top = {
+            name: float(np.sort(examples @ v)[-_TOP:].mean())
+            for name, examples in self._examples.items()
+        }
+        return SafetyScores(**top)
+
+    def classify(self, question: str, vector: Vectors | None = None) -> Verdict:
+        """The verdict for ``question``; pass its embedding when it is already computed."""
+        keyword = classify(question)
+        if keyword in (Verdict.CRISIS, Verdict.PERSONAL_ADVICE):
+            return keyword
+        text = _normalise(question)
+        if _INJECTION.search(text):
+            return Verdict.OFF_TOPIC
+        s = self.scores(question, vector)
+        research = bool(_RESEARCH_CONTEXT.search(text)) and not _FIRST_PERSON.search(text)
+        if (
+            not research
+            and s.crisis >= CRISIS_SIMILARITY
+            and s.crisis >= max(s.on_topic, s.personal, s.off_topic) + CRISIS_MARGIN
+        ):
+            return Verdict.CRISIS
+        if (
+            _FIRST_PERSON.search(text)
+            and s.personal >= PERSONAL_SIMILARITY
+            and s.personal > s.on_topic
+        ):
+            return Verdict.PERSONAL_ADVICE
+        if keyword is Verdict.OFF_TOPIC:
+            # No pain-care word: still fine if it reads like the on-topic examples.
+            return Verdict.ANSWERED if s.on_topic > s.off_topic + OFF_TOPIC_MARGIN else keyword
+        return keyword

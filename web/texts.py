@@ -1,18 +1,18 @@
 """Fixed user-facing texts of the chat page and the widget (plain language, grade 8)."""
 
-TITLE = "Ask about ketamine and psychedelic medicines for chronic pain"
+TITLE = "Ketamine and chronic pain: ask a question"
 WELCOME = (
     "Hi. I answer questions about ketamine and psychedelic medicines for chronic pain. "
-    "I only use one doctor's article and the studies it cites, and I show you the exact "
+    "I only use one doctor's article and the studies it cites. I show you the exact "
     "passages I used. I cannot give you personal medical advice, tell you what dose to take, "
     "or help in an emergency. If you are in danger or thinking about hurting yourself, "
     "call or text 988 (in the US) or your local emergency number now."
 )
 EXAMPLES = [
     "What is ketamine and how can it help chronic pain?",
-    "What are the common side effects of ketamine infusions?",
+    "What are the side effects of ketamine?",
     "How long does pain relief from ketamine last?",
-    "Are psychedelics like psilocybin being studied for pain?",
+    "Are drugs like psilocybin being studied for pain?",
     "Who should not get ketamine treatment?",
 ]
 PAGE_DISCLAIMER = (
