@@ -103,8 +103,11 @@ class Lexicon:
 
     def __init__(self, texts: Sequence[str]) -> None:
         df: Counter[str] = Counter()
+        words: set[str] = set()
         for text in texts:
             df.update(set(terms(text)))
+            words.update(w for w in _WORD.findall(text.lower()) if len(w) >= 5)
+        self._words = sorted(words)
         self.n_docs = max(1, len(texts))
         self._df = df
         self.acronyms = find_acronyms(texts)
@@ -112,11 +115,25 @@ class Lexicon:
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n_docs + 1) / (self._df.get(term, 0) + 0.5))
 
+    def correct(self, word: str) -> str | None:
+        """The corpus word a misspelled question word most likely means ("migranes")."""
+        import difflib
+
+        if len(word) < 5 or word in STOPWORDS or self._df.get(stem(word)):
+            return None
+        match = difflib.get_close_matches(word, self._words, n=1, cutoff=0.8)
+        return match[0] if match else None
+
     def expand(self, query: str) -> str:
-        """Append the spelled-out form of any acronym the sources define (and vice versa)."""
+        """Append corrected spellings, the sources' words for patient words, and the
+        spelled-out form of any acronym the sources define (and vice versa)."""
         lower = query.lower()
         extra = []
         words = set(_WORD.findall(lower))
+        corrected = {c for w in words if (c := self.correct(w))}
+        if corrected:
+            extra.append(" ".join(sorted(corrected)))
+            words |= corrected
         synonyms = {s for w in words for s in SYNONYMS.get(w, ()) if s not in words}
         for acronym, long_form in self.acronyms.items():
             if re.search(rf"\b{re.escape(acronym)}\b", lower) and long_form not in lower:
