@@ -33,7 +33,7 @@ class _DefaultGroup(click.Group):
 
 def _settings(store: Path | None, collection: str | None) -> Settings:
     try:
-        settings = Settings()  # type: ignore[call-arg]  # values come from env/defaults
+        settings = Settings()  # values come from env/defaults
     except ValidationError as exc:
         raise click.UsageError(f"a PAINBOT_ setting is invalid: {exc}") from exc
     update: dict[str, Any] = {}
@@ -148,6 +148,33 @@ def pubmed_command(
     settings = _settings(store, collection)
     folder = out or settings.corpus_dir / "references"
     report = _run_or_exit(lambda: fetch_and_ingest(settings, list(pmids), folder))
+    _finish(report, as_json)
+
+
+@cli.command("url")
+@click.argument("urls", nargs=-1, required=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the saved pages (default: <corpus>/references).",
+)
+@_store_option
+@_collection_option
+@_json_option
+def url_command(
+    urls: Sequence[str],
+    out: Path | None,
+    store: Path | None,
+    collection: str | None,
+    as_json: bool,
+) -> None:
+    """Download web pages or PDFs by address, save them in the corpus and ingest them."""
+    from ingest.web_fetch import fetch_and_ingest_urls
+
+    settings = _settings(store, collection)
+    folder = out or settings.corpus_dir / "references"
+    report = _run_or_exit(lambda: fetch_and_ingest_urls(settings, list(urls), folder))
     _finish(report, as_json)
 
 
