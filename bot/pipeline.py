@@ -121,9 +121,10 @@ class Bot:
             return finish(verdict, prompts.OFF_TOPIC_REPLY)
 
         self.refresh_if_changed()
+        asked = question if verdict is not Verdict.PERSONAL_ADVICE else general_form(question)
         query = self.lexicon.expand(
             rewrite_query(
-                question,
+                asked,
                 history[-self.settings.history_turns :] if self.settings.history_turns else (),
             )
         )
@@ -151,6 +152,20 @@ class Bot:
         if not composed.text:
             return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
         return finish(Verdict.ANSWERED, composed.text, composed, query, composed.note)
+
+
+_PERSONAL_WORDS = re.compile(
+    r"\b(i|i'm|im|i've|me|my|mine|myself|should|could|can|would|will|do|am|take|taking|"
+    r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b",
+    re.IGNORECASE,
+)
+
+
+def general_form(question: str) -> str:
+    """'How much ketamine should I take for my back pain?' -> 'ketamine for back pain?':
+    the general topic of a personal question, for finding general information on it."""
+    general = " ".join(_PERSONAL_WORDS.sub(" ", question).split())
+    return general if len(general.split()) >= 2 else question
 
 
 def _key_words_found(question: str, passages: Sequence[Passage]) -> bool:
