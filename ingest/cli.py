@@ -124,17 +124,40 @@ def run_command(
     _finish(report, as_json)
 
 
+def _fetch_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--out, --store, --collection and --json, shared by the commands that fetch sources."""
+    for option in reversed(
+        [
+            click.option(
+                "--out",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=None,
+                help="Folder for the saved sources (default: <corpus>/references).",
+            ),
+            _store_option,
+            _collection_option,
+            _json_option,
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _fetch_and_finish(
+    fetch: Callable[[Settings, Path], IngestReport],
+    out: Path | None,
+    store: Path | None,
+    collection: str | None,
+    as_json: bool,
+) -> None:
+    settings = _settings(store, collection)
+    folder = out or settings.corpus_dir / "references"
+    _finish(_run_or_exit(lambda: fetch(settings, folder)), as_json)
+
+
 @cli.command("pubmed")
 @click.argument("pmids", nargs=-1, required=True)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the records (default: <corpus>/references).",
-)
-@_store_option
-@_collection_option
-@_json_option
+@_fetch_options
 def pubmed_command(
     pmids: Sequence[str],
     out: Path | None,
@@ -145,23 +168,18 @@ def pubmed_command(
     """Fetch PubMed records by PMID, save them as corpus records and ingest them."""
     from ingest.pubmed import fetch_and_ingest
 
-    settings = _settings(store, collection)
-    folder = out or settings.corpus_dir / "references"
-    report = _run_or_exit(lambda: fetch_and_ingest(settings, list(pmids), folder))
-    _finish(report, as_json)
+    _fetch_and_finish(
+        lambda settings, folder: fetch_and_ingest(settings, list(pmids), folder),
+        out,
+        store,
+        collection,
+        as_json,
+    )
 
 
 @cli.command("url")
 @click.argument("urls", nargs=-1, required=True)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the saved pages (default: <corpus>/references).",
-)
-@_store_option
-@_collection_option
-@_json_option
+@_fetch_options
 def url_command(
     urls: Sequence[str],
     out: Path | None,
@@ -172,10 +190,13 @@ def url_command(
     """Download web pages or PDFs by address, save them in the corpus and ingest them."""
     from ingest.web_fetch import fetch_and_ingest_urls
 
-    settings = _settings(store, collection)
-    folder = out or settings.corpus_dir / "references"
-    report = _run_or_exit(lambda: fetch_and_ingest_urls(settings, list(urls), folder))
-    _finish(report, as_json)
+    _fetch_and_finish(
+        lambda settings, folder: fetch_and_ingest_urls(settings, list(urls), folder),
+        out,
+        store,
+        collection,
+        as_json,
+    )
 
 
 def main() -> None:

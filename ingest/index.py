@@ -167,16 +167,39 @@ def ingest_paths(
     if swept:
         log.warning("removed %d chunk records left by an interrupted ingest", swept)
 
-    loaded = load_documents(paths)
+    loaded = load_documents(paths, max_bytes=int(settings.max_file_mb * 2**20))
     report.failed.extend({"path": f.path, "reason": f.reason} for f in loaded.failed)
     existing = store.sources()
 
+    unreadable = _failed_paths(report.failed)
     pending: list[_Pending] = []
     moved: list[SourceRecord] = []
     for document, root in loaded.documents:
         digest = content_hash(document, chunking)
         path = _manifest_path(document, root)
+        if document.source_id in loaded.duplicates:
+            # Which file is right is unknown: keep what the store has (prune keeps it too).
+            report.failed.append(
+                {
+                    "path": path,
+                    "reason": f"its id {document.source_id!r} is used by another file too; "
+                    "nothing with this id was changed. Give each record its own id.",
+                }
+            )
+            continue
         old = existing.get(document.source_id)
+        if old is not None and old.path and old.path != path and Path(old.path) in unreadable:
+            # The file this id came from is there but broken right now: do not let another
+            # file take the id over (a copy or an impostor) until it is fixed.
+            report.failed.append(
+                {
+                    "path": path,
+                    "reason": f"its id {document.source_id!r} belongs to {old.path}, which "
+                    "could not be read this time; nothing was changed. Fix that file first, "
+                    "or give this record its own id.",
+                }
+            )
+            continue
         if old is not None and old.content_hash == digest:
             report.skipped += 1
             if old.path != path:  # moved file: update the manifest only, embed nothing
@@ -245,6 +268,15 @@ def ingest_paths(
     return report
 
 
+def _failed_paths(failures: Sequence[dict[str, str]]) -> set[Path]:
+    """Resolved paths of the files that failed ("file" or "file:line" for a bad JSONL line)."""
+    paths = set()
+    for failure in failures:
+        paths.add(Path(failure["path"]).resolve())
+        paths.add(Path(failure["path"].rsplit(":", 1)[0]).resolve())
+    return paths
+
+
 def _prune(
     store: ChunkStore, paths: Sequence[Path], present: set[str], report: IngestReport
 ) -> int:
@@ -252,10 +284,7 @@ def _prune(
     folders = [p.resolve() for p in paths if p.is_dir()]
     if not folders:
         return 0
-    failed_paths = set()
-    for failure in report.failed:  # "file" or "file:line" for a bad JSONL line
-        failed_paths.add(Path(failure["path"]).resolve())
-        failed_paths.add(Path(failure["path"].rsplit(":", 1)[0]).resolve())
+    failed_paths = _failed_paths(report.failed)
     deleted = 0
     for source_id, record in store.sources().items():
         if source_id in present or not record.path:
@@ -276,3 +305,19 @@ def _progress_bar(total: int, progress: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+
+
+def ingest_fetched(
+    settings: Settings,
+    written: Sequence[Path],
+    failed: list[dict[str, str]],
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Ingest files a fetcher (PubMed, URL) just wrote; its own failures lead the report."""
+    report = (
+        ingest_paths(settings, list(written), prune=False, embedder=embedder)
+        if written
+        else IngestReport()
+    )
+    report.failed = failed + report.failed
+    return report

@@ -7,6 +7,7 @@ act on; `load_documents` walks files and folders, reports bad files and keeps go
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import re
@@ -21,6 +22,8 @@ from bot.types import Document, Section
 log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+"""Default size limit per file (Settings.max_file_mb overrides it); also caps a PDF's text."""
+MAX_PDF_PAGES = 2000
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md"}
 
@@ -35,27 +38,41 @@ class LoadFailure:
 
 @dataclass
 class LoadResult:
-    """What a batch of paths produced: documents (with their root folder) and failures."""
+    """What a batch of paths produced: documents (with their root folder) and failures.
+
+    `duplicates` names ids claimed by more than one file: the first file's document is in
+    `documents`, but the ingest must not trust either until the clash is fixed.
+    """
 
     documents: list[tuple[Document, Path | None]] = field(default_factory=list)
     failed: list[LoadFailure] = field(default_factory=list)
+    duplicates: set[str] = field(default_factory=set)
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
+def _limit(max_bytes: int | None) -> int:
+    return max_bytes if max_bytes is not None else MAX_FILE_BYTES
+
+
+def _read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
     size = path.stat().st_size
+    limit = _limit(max_bytes)
     if size == 0:
         raise IngestError(f"{path}: the file is empty; remove it or add its text.")
-    if size > MAX_FILE_BYTES:
+    if size > limit:
         raise IngestError(
-            f"{path}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MB limit; "
-            "split it or save only the text."
+            f"{path}: {size / 2**20:.3g} MB is over the {limit / 2**20:.3g} MB limit "
+            "(PAINBOT_MAX_FILE_MB); split it or save only the text."
         )
-    return path.read_bytes()
+    with path.open("rb") as handle:  # read at most the limit, even if the file grows meanwhile
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise IngestError(f"{path}: the file grew over the {limit / 2**20:.3g} MB limit; retry.")
+    return data
 
 
-def _read_text(path: Path) -> str:
-    data = _read_bytes(path)
+def _read_text(path: Path, max_bytes: int | None = None) -> str:
+    data = _read_bytes(path, max_bytes)
     if b"\x00" in data[:8192]:
         raise IngestError(f"{path}: this looks like a binary file, not text; check its type.")
     try:
@@ -107,13 +124,28 @@ def sections_from_markdown(body: str, default_title: str) -> tuple[Section, ...]
     return tuple(sections)
 
 
+def _no_alias_loader() -> Any:
+    """A safe YAML loader that refuses aliases: `*a` references can expand exponentially."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(
+                    None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
+
+
 # --- readers, one per kind ------------------------------------------------------------------
-def load_markdown(path: Path) -> list[Document]:
+def load_markdown(path: Path, max_bytes: int | None = None) -> list[Document]:
     """Markdown with optional YAML front matter; `id` is the source id, `## ` starts sections."""
     import frontmatter
     import yaml
 
-    text = _read_text(path)
+    text = _read_text(path, max_bytes)
     handler = frontmatter.YAMLHandler()
     meta: Any = {}
     body = text
@@ -121,11 +153,13 @@ def load_markdown(path: Path) -> list[Document]:
         try:
             raw, body = handler.split(text)
             # Parsed here rather than by frontmatter.parse, which silently drops a list.
-            meta = yaml.safe_load(raw) if raw.strip() else {}
+            meta = yaml.load(raw, Loader=_no_alias_loader()) if raw.strip() else {}
         except yaml.YAMLError as exc:
             raise IngestError(
                 f"{path}: the front matter is not valid YAML ({exc}); fix it."
             ) from exc
+        except RecursionError as exc:
+            raise IngestError(f"{path}: the front matter is nested too deeply; fix it.") from exc
         except ValueError as exc:
             raise IngestError(
                 f"{path}: the front matter could not be read ({exc}); it must be a YAML "
@@ -145,24 +179,43 @@ def load_markdown(path: Path) -> list[Document]:
     return [Document(source_id, title, sections, metadata)]
 
 
-def load_text(path: Path) -> list[Document]:
+def load_text(path: Path, max_bytes: int | None = None) -> list[Document]:
     """Plain text: one section titled after the file."""
-    text = _read_text(path)
+    text = _read_text(path, max_bytes)
     title = path.stem.replace("_", " ").replace("-", " ")
     return [Document(path.stem, title, (Section(title, text.strip()),), {"title": title})]
 
 
-def load_pdf(path: Path) -> list[Document]:
-    """A PDF's extracted text (pypdf); scanned PDFs without a text layer are refused."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def load_pdf(path: Path, max_bytes: int | None = None) -> list[Document]:
+    """A PDF's extracted text (pypdf); scanned PDFs without a text layer are refused.
 
-    _read_bytes(path)
+    A small PDF can declare huge compressed streams or thousands of pages, so the page count
+    and the extracted text are capped too (pypdf caps each decompressed stream itself).
+    """
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    limit = _limit(max_bytes)
+    data = _read_bytes(path, max_bytes)
     try:
-        reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        reader = PdfReader(io.BytesIO(data))
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise IngestError(
+                f"{path}: {len(reader.pages)} pages is over the {MAX_PDF_PAGES}-page limit; "
+                "split the PDF or save only the text."
+            )
+        pages: list[str] = []
+        size = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            size += len(pages[-1])
+            if size > limit:
+                raise IngestError(
+                    f"{path}: the PDF's text is over the {limit / 2**20:.3g} MB limit (a "
+                    "compressed stream that expands hugely?); save only the text instead."
+                )
         info = reader.metadata
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+    except (PyPdfError, ValueError, KeyError, OSError, RecursionError) as exc:
         raise IngestError(
             f"{path}: unreadable PDF ({exc.__class__.__name__}: {exc}); re-save or re-download it."
         ) from exc
@@ -178,11 +231,11 @@ def load_pdf(path: Path) -> list[Document]:
     return [Document(path.stem, title, (Section(title, text),), meta)]
 
 
-def load_html(path: Path) -> list[Document]:
+def load_html(path: Path, max_bytes: int | None = None) -> list[Document]:
     """A saved web page: main text only (no nav, scripts, footers), headings as sections."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_read_text(path), "html.parser")
+    soup = BeautifulSoup(_read_text(path, max_bytes), "html.parser")
     for tag in soup(["nav", "script", "style", "footer", "header", "aside", "form", "noscript"]):
         tag.decompose()
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
@@ -209,10 +262,12 @@ def load_html(path: Path) -> list[Document]:
     return [Document(path.stem, title, sections, {"title": title})]
 
 
-def load_jsonl(path: Path, failed: list[LoadFailure]) -> list[Document]:
+def load_jsonl(
+    path: Path, failed: list[LoadFailure], max_bytes: int | None = None
+) -> list[Document]:
     """BEIR corpus lines {"_id", "title", "text"}; a bad line is reported, the rest load."""
     documents: list[Document] = []
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+    for number, line in enumerate(_read_text(path, max_bytes).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
@@ -224,7 +279,7 @@ def load_jsonl(path: Path, failed: list[LoadFailure]) -> list[Document]:
             body = str(row.get("text") or "").strip()
             if not source_id or not body:
                 raise ValueError("it needs a non-empty `_id` and `text`")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             failed.append(LoadFailure(where, f"malformed JSONL line: {exc}; fix or remove it."))
             continue
         title = str(row.get("title") or "").strip()
@@ -233,7 +288,7 @@ def load_jsonl(path: Path, failed: list[LoadFailure]) -> list[Document]:
     return documents
 
 
-_READERS: dict[str, Callable[[Path], list[Document]]] = {
+_READERS: dict[str, Callable[[Path, int | None], list[Document]]] = {
     ".md": load_markdown,
     ".markdown": load_markdown,
     ".txt": load_text,
@@ -244,24 +299,29 @@ _READERS: dict[str, Callable[[Path], list[Document]]] = {
 SUFFIXES = frozenset([*_READERS, ".jsonl"])
 
 
-def load_file(path: Path, failed: list[LoadFailure]) -> list[Document]:
+def load_file(
+    path: Path, failed: list[LoadFailure], max_bytes: int | None = None
+) -> list[Document]:
     """The documents of one file; IngestError when the whole file is unusable."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return load_jsonl(path, failed)
+        return load_jsonl(path, failed, max_bytes)
     reader = _READERS.get(suffix)
     if reader is None:
         raise IngestError(
             f"{path}: unsupported file type {suffix or '(none)'!r}; use one of "
             f"{', '.join(sorted(SUFFIXES))}."
         )
-    return reader(path)
+    return reader(path, max_bytes)
 
 
 def _walk(folder: Path) -> Iterator[Path]:
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_symlink() and path.is_dir():
+            yield path  # never followed; _files reports it when it points out of the folder
             continue
         if path.name.lower() in _SKIPPED_NAMES or path.suffix.lower() not in SUFFIXES:
             continue
@@ -284,6 +344,8 @@ def _files(paths: Iterable[Path], failed: list[LoadFailure]) -> Iterator[tuple[P
                         )
                     )
                     continue
+                if path.is_dir():
+                    continue  # a link to a folder inside this one: its files are walked anyway
                 yield path, given
         elif given.is_file():
             yield given, None
@@ -291,21 +353,35 @@ def _files(paths: Iterable[Path], failed: list[LoadFailure]) -> Iterator[tuple[P
             failed.append(LoadFailure(str(given), "no such file or folder; check the path."))
 
 
-def load_documents(paths: Iterable[Path]) -> LoadResult:
-    """Load every file under paths; bad files and duplicate ids are reported, not fatal."""
+def load_documents(paths: Iterable[Path], *, max_bytes: int | None = None) -> LoadResult:
+    """Load every file under paths; bad files and duplicate ids are reported, not fatal.
+
+    max_bytes: the size limit per file (default MAX_FILE_BYTES).
+    """
     result = LoadResult()
     seen: dict[str, str] = {}
     for path, root in _files(paths, result.failed):
         try:
-            documents = load_file(path, result.failed)
+            documents = load_file(path, result.failed, max_bytes)
         except IngestError as exc:
             result.failed.append(LoadFailure(str(path), str(exc).removeprefix(f"{path}: ")))
             continue
         except OSError as exc:
             result.failed.append(LoadFailure(str(path), f"could not read the file ({exc})."))
             continue
+        except Exception as exc:  # one hostile file must not stop the whole ingest
+            log.exception("unexpected error reading %s", path)
+            result.failed.append(
+                LoadFailure(
+                    str(path),
+                    f"could not be read ({exc.__class__.__name__}); check the file, and "
+                    "report it if it looks fine.",
+                )
+            )
+            continue
         for document in documents:
             if document.source_id in seen:
+                result.duplicates.add(document.source_id)
                 result.failed.append(
                     LoadFailure(
                         str(path),

@@ -23,7 +23,7 @@ import yaml
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.errors import FetchError, IngestError
-from ingest.index import IngestReport, ingest_paths
+from ingest.index import IngestReport, ingest_fetched
 from ingest.load import load_markdown
 
 log = logging.getLogger(__name__)
@@ -305,10 +305,4 @@ def fetch_and_ingest(
         else:
             target.write_text(record_markdown(record, today or dt.date.today()), "utf-8")
             written.append(target)
-    report = (
-        ingest_paths(settings, written, prune=False, embedder=embedder)
-        if written
-        else IngestReport()
-    )
-    report.failed = failed + report.failed
-    return report
+    return ingest_fetched(settings, written, failed, embedder)

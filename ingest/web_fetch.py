@@ -19,7 +19,7 @@ import httpx
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.errors import FetchError
-from ingest.index import IngestReport, ingest_paths
+from ingest.index import IngestReport, ingest_fetched
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,4 @@ def fetch_and_ingest_urls(
             written.append(fetch_url(settings, url, folder, transport=transport))
         except FetchError as exc:
             failed.append({"path": url, "reason": str(exc)})
-    report = (
-        ingest_paths(settings, written, prune=False, embedder=embedder)
-        if written
-        else IngestReport()
-    )
-    report.failed = failed + report.failed
-    return report
+    return ingest_fetched(settings, written, failed, embedder)
