@@ -43,4 +43,5 @@ def make_citation(n: int, passage: Passage) -> Citation:
         verification=str(passage.metadata.get("verification", "")),
         verified=is_verified(passage),
         passage=passage.text,
+        kind="article" if is_article(passage) else "reference",
     )

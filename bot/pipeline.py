@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot import prompts
 from bot.compose import Composed, compose_answer
-from bot.lexicon import STOPWORDS
 from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
+from bot.lexicon import STOPWORDS, Lexicon
 from bot.retrieve import Retriever
 from bot.safety import SafetyRouter
-from bot.lexicon import Lexicon
 from bot.types import Answer, Passage, Verdict
 from bot.vector_cache import VectorCache
 
@@ -33,7 +32,9 @@ WARM_CACHE_MAX_PASSAGES = 2000
 class Bot:
     """Loaded once (embedder, store, BM25); answers many questions."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: Any) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: Any, chat_model: Any = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
@@ -42,6 +43,12 @@ class Bot:
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
         self._checked = time.monotonic()
+        # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
+        self.chat_model = chat_model
+        if chat_model is None and settings.llm_provider:
+            from bot.generate import make_chat_model
+
+            self.chat_model = make_chat_model(settings)
 
     def _build_lexicon(self) -> Lexicon:
         passages = self.retriever.keyword.passages
@@ -71,6 +78,33 @@ class Bot:
 
         return PainbotRetriever(bot=self, k=k)
 
+    def _write_with_llm(
+        self,
+        question: str,
+        history: Sequence[str],
+        passages: Sequence[Passage],
+        composed: Composed,
+        timings: dict[str, float],
+    ) -> Composed:
+        """The LLM-written answer when it passes the grounding checks, else ``composed``."""
+        from bot.generate import generate_answer
+
+        turns = history[-self.settings.history_turns :] if self.settings.history_turns else ()
+        if turns:
+            question = f"{question}\n(Earlier questions: {' | '.join(turns)})"
+        t = time.perf_counter()
+        try:
+            written = generate_answer(
+                question, passages, composed, self.chat_model, self.embedder, self.settings
+            )
+        except Exception as exc:  # time-outs, connection and provider errors
+            # The provider's message could echo the prompt, so it stays at DEBUG.
+            log.warning("LLM answer failed (%s); using the quoted answer", type(exc).__name__)
+            log.debug("LLM error: %s", exc)
+            written = None
+        timings["generate"] = (time.perf_counter() - t) * 1000
+        return written or composed
+
     def stats(self) -> dict[str, Any]:
         return {
             **self.store.stats(),
@@ -82,6 +116,9 @@ class Bot:
     ) -> Answer:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestionError("The question is empty: type a question and try again.")
+        # Text pasted from odd sources can hold lone surrogates, which no encoder accepts.
+        question = _valid_unicode(question)
+        history = [_valid_unicode(turn) for turn in history if isinstance(turn, str)]
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestionError(
                 f"The question is longer than {self.settings.max_question_chars} characters: "
@@ -143,6 +180,8 @@ class Bot:
             query, vector, passages, self.vectors, self.lexicon, self.settings.max_answer_sentences
         )
         timings["compose"] = (time.perf_counter() - t) * 1000
+        if self.chat_model is not None and composed.text:
+            composed = self._write_with_llm(asked, history, passages, composed, timings)
         if verdict is Verdict.PERSONAL_ADVICE:
             lead = prompts.PERSONAL_ADVICE_REPLY
             if composed.text:
@@ -159,6 +198,10 @@ _PERSONAL_WORDS = re.compile(
     r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b",
     re.IGNORECASE,
 )
+
+
+def _valid_unicode(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def general_form(question: str) -> str:

@@ -84,10 +84,13 @@ class Citation:
     verification: str
     verified: bool
     passage: str
+    kind: str = "reference"
+    """'article' (the article's own words: its author's views) or 'reference' (a cited paper)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "n": self.n,
+            "kind": self.kind,
             "source_id": self.source_id,
             "chunk_id": self.chunk_id,
             "title": self.title,

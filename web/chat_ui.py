@@ -13,6 +13,7 @@ import gradio as gr
 
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
+from bot.transcripts import TranscriptLog
 from bot.types import Answer
 from web import texts
 from web.render import render_answer
@@ -27,6 +28,7 @@ CSS = """
 .pb-sources-title { font-weight: 600; margin: 10px 0 0; }
 .pb-source details { font-size: 13px; color: #52606d; }
 .pb-unverified { color: #8a5a00; font-size: 13px; }
+.pb-kind { color: #52606d; font-size: 13px; }
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }
 #pb-examples button { font-size: 14px; }
@@ -53,6 +55,7 @@ def build_chat(
     bot: Any | None,
     feedback: FeedbackStore,
     load_error: str | None = None,
+    transcripts: TranscriptLog | None = None,
     stream_delay_s: float = 0.01,
 ) -> gr.Blocks:
     """Build the page. ``bot=None`` shows the maintainer message instead of the chat."""
@@ -104,6 +107,8 @@ def build_chat(
             except PainbotError as exc:
                 logger.error("answer failed: %s", exc)
                 raise gr.Error(texts.UNAVAILABLE) from None
+            if transcripts is not None:
+                transcripts.record(answer)
             history = [
                 *history,
                 {"role": "user", "content": escape(question)},

@@ -21,14 +21,15 @@ def render_citation(citation: Citation, anchor: str) -> str:
         if url
         else label
     )
-    status = (
-        ""
-        if citation.verified
-        else (
+    if citation.kind == "article":
+        status = ' <span class="pb-kind">(the article: its author\'s views)</span>'
+    elif citation.verified and not citation.verification.startswith("partly"):
+        status = ""
+    else:
+        status = (
             ' <span class="pb-unverified">'
             f"({escape(citation.verification or 'not verified')})</span>"
         )
-    )
     return (
         f'<li class="pb-source" id="{anchor}-{citation.n}"><span class="pb-n">[{citation.n}]</span> '
         f"{link}{status}<details><summary>Show the exact passage</summary>"

@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.config import Settings
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
+from bot.transcripts import TranscriptLog
 from bot.types import Answer
 from web import texts
 from web.ratelimit import Busy, ConcurrencyGate, RateLimiter
@@ -33,9 +34,22 @@ class BotLike(Protocol):
     def stats(self) -> dict[str, Any]: ...
 
 
+def _valid_unicode(text: str) -> str:
+    # JSON allows lone surrogates ("\ud800"); the tokenizer does not. Pydantic rejects them in
+    # plain str fields but not inside lists, so history items are checked here.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("not valid Unicode text") from exc
+    return text
+
+
+HistoryItem = Annotated[str, Field(max_length=2000), AfterValidator(_valid_unicode)]
+
+
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000, description="The patient's question.")
-    history: list[str] = Field(
+    history: list[HistoryItem] = Field(
         default_factory=list, max_length=20, description="Earlier questions, oldest first."
     )
     id: str | None = Field(None, max_length=64, description="Optional id to give the answer.")
@@ -62,6 +76,12 @@ def create_app(
     feedback = FeedbackStore(settings.feedback_db)
     app.state.bot, app.state.feedback, app.state.gate = bot, feedback, gate
     app.state.load_error = load_error
+    transcripts = (
+        TranscriptLog(settings.transcript_log, settings.transcript_retention_days)
+        if settings.transcript_log
+        else None
+    )
+    app.state.transcripts = transcripts
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -96,6 +116,8 @@ def create_app(
         except PainbotError as exc:
             logger.error("answer failed: %s", exc)
             return _error(503, texts.UNAVAILABLE, 30)
+        if transcripts is not None:
+            await run_in_threadpool(transcripts.record, answer)
         return answer.to_json()
 
     @app.get("/api/health")

@@ -32,3 +32,17 @@ def test_points_are_a_list_with_bold_headings_and_linked_citations(
     anchor = re.search(r'href="#(pb-src-[^"]+-2)"', html)
     assert anchor and f'id="{anchor.group(1)}"' in html
     assert html.count("<img") == 0
+
+
+def test_article_and_partly_verified_sources_say_what_they_are(
+    scripted_answer: Answer,
+) -> None:
+    from dataclasses import replace
+
+    article = replace(scripted_answer.citations[0], kind="article", verified=False, verification="")
+    partly = replace(
+        scripted_answer.citations[0], verification="partly verified from public listings"
+    )
+    html = render_answer(replace(scripted_answer, citations=(article, partly)))
+    assert "the article: its author" in html and "not verified" not in html
+    assert "(partly verified from public listings)" in html

@@ -1,0 +1,89 @@
+"""The store on a Chroma server (Settings.chroma_url): ingest, answer, and replicas sharing it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.pipeline import Bot
+from bot.store import ChunkStore, chunking_signature
+from bot.types import Verdict
+from ingest.index import ingest_paths
+
+RECORDS = {
+    "infusions": "Ketamine infusions can ease some nerve pain for a few weeks. Common side "
+    "effects of ketamine infusions are dizziness, nausea and a short rise in blood pressure.",
+    "psilocybin": "Psilocybin is being studied for cluster headache and fibromyalgia in small "
+    "trials. Psilocybin is not approved for pain.",
+}
+TINNITUS = "In a small pilot study, a ketamine nasal spray reduced tinnitus loudness for about "
+TINNITUS += "two weeks in some adults with chronic tinnitus."
+
+
+def write_records(folder: Path, records: dict[str, str]) -> None:
+    folder.mkdir(exist_ok=True)
+    for source_id, text in records.items():
+        (folder / f"{source_id}.md").write_text(
+            f"---\nid: {source_id}\ntitle: About {source_id}\n---\n\n## Summary\n\n{text}\n",
+            encoding="utf-8",
+        )
+
+
+def replica(settings: Settings, embedder: Any) -> Bot:
+    """One app replica: its own client and store handle on the shared server."""
+    store = ChunkStore.open(
+        settings,
+        embedding_model=embedder.model_id,
+        dimension=embedder.dimension,
+        chunking=chunking_signature(settings),
+    )
+    return Bot(settings, embedder, store)
+
+
+def test_ingest_and_answer_through_the_server(
+    chroma_server: str, tmp_path: Path, embedder: Any
+) -> None:
+    settings = Settings(
+        store_dir=tmp_path / "unused", chroma_url=chroma_server, collection="rel-single"
+    )
+    write_records(tmp_path / "docs", RECORDS)
+    assert ingest_paths(settings, [tmp_path / "docs"], embedder=embedder).added == 2
+    assert ingest_paths(settings, [tmp_path / "docs"], embedder=embedder).skipped == 2
+    answer = replica(settings, embedder).answer("What are the side effects of ketamine infusions?")
+    assert answer.verdict is Verdict.ANSWERED
+    assert answer.citations[0].source_id == "infusions"
+    assert not (tmp_path / "unused").exists()  # nothing written locally
+
+
+def test_two_replicas_share_the_store_and_see_a_reingest(
+    chroma_server: str, tmp_path: Path, embedder: Any
+) -> None:
+    settings = Settings(
+        store_dir=tmp_path / "unused", chroma_url=chroma_server, collection="rel-replicas"
+    )
+    folder = tmp_path / "docs"
+    write_records(folder, RECORDS)
+    ingest_paths(settings, [folder], embedder=embedder)
+    replicas = [replica(settings, embedder), replica(settings, embedder)]
+    question = "Does ketamine help tinnitus?"
+    for bot in replicas:
+        assert bot.answer("Is psilocybin approved for pain?").verdict is Verdict.ANSWERED
+        assert bot.answer(question).verdict is Verdict.NOT_COVERED
+
+    write_records(folder, {"infusions": RECORDS["infusions"] + " " + TINNITUS})
+    report = ingest_paths(settings, [folder], embedder=embedder)  # a third client writes
+    assert report.replaced == 1 and report.skipped == 1
+
+    deadline = time.monotonic() + 15  # replicas poll the store's generation every 2 s
+    seen = [False, False]
+    while not all(seen) and time.monotonic() < deadline:
+        for n, bot in enumerate(replicas):
+            answer = bot.answer(question)
+            seen[n] = answer.verdict is Verdict.ANSWERED and "tinnitus" in answer.text
+        time.sleep(0.5)
+    assert seen == [True, True]
+    for bot in replicas:
+        assert bot.stats()["documents"] == 2
+        assert bot.stats()["chunks"] == 2  # the old version's chunk was deleted
