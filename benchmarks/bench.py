@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import plots, questions
@@ -28,12 +27,6 @@ from bot.config import Settings
 log = logging.getLogger(__name__)
 
 
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
-
-
 def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[float]:
     """Embed one query plus one Chroma top-k query: the least any answer can cost."""
     from bot.embeddings import load_embedder
@@ -45,9 +38,9 @@ def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[flo
     times = []
     for _ in range(repeats):
         for text in texts:
-            times.append(
-                _timed(lambda t=text: store.query(embedder.embed_query(t), settings.top_k))
-            )
+            start = time.perf_counter()
+            store.query(embedder.embed_query(text), settings.top_k)
+            times.append((time.perf_counter() - start) * 1000)
     return times
 
 
@@ -57,7 +50,12 @@ def answer_ms(settings: Settings, qs: list[questions.Question]) -> list[float]:
     engine = bot.load(settings)
     for q in qs[:3]:
         engine.answer(q.question, q.history)  # warm caches
-    return [_timed(lambda q=q: engine.answer(q.question, q.history)) for q in qs]
+    times = []
+    for q in qs:
+        start = time.perf_counter()
+        engine.answer(q.question, q.history)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def ingest_times(settings: Settings, path: Path) -> tuple[float, float, int]:

@@ -149,6 +149,6 @@ def run_beir(
         # candidate_k must reach past 100 so recall@100 measures the retriever, not the cut.
         cfg = cfg.model_copy(update={"candidate_k": max(cfg.candidate_k, 150)})
         engine = bot.load(cfg)
-        results[name] = score_queries(lambda q, k, e=engine: e.search(q, k), queries, qrels)
+        results[name] = score_queries(engine.search, queries, qrels)
         log.info("%s: nDCG@10 %.3f", name, results[name].ndcg10)
     return results

@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
 from bot import prompts
 from bot.citations import is_article, is_verified, make_citation
 from bot.embeddings import Vectors
@@ -100,7 +99,7 @@ def _candidates(
             source_adjust = 0.0 if asks_about_sources else -UNVERIFIED_PENALTY
         if not asks_about_sources and _ABOUT_SOURCE_SECTION.match(passage.section.strip()):
             source_adjust -= ABOUT_SOURCE_PENALTY
-        sims = entry.vectors @ query_vector.reshape(-1) if len(entry.sentences) else []
+        sims = entry.vectors @ query_vector.reshape(-1)
         for sentence, vector, sim in zip(entry.sentences, entry.vectors, sims, strict=True):
             if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
                 continue
@@ -139,14 +138,18 @@ def compose_answer(
     max_sentences: int,
 ) -> Composed:
     """Build the cited answer for ``query`` (already expanded) from retrieved ``passages``."""
-    chosen = _select(
-        _candidates(query, query_vector, passages, cache, lexicon), max_sentences
-    )
+    chosen = _select(_candidates(query, query_vector, passages, cache, lexicon), max_sentences)
     if not chosen:
         return Composed("", (), ())
     groups = (
-        (prompts.LEAD_VERIFIED, [c for c in chosen if not is_article(c.passage) and is_verified(c.passage)]),
-        (prompts.LEAD_OTHER, [c for c in chosen if not is_article(c.passage) and not is_verified(c.passage)]),
+        (
+            prompts.LEAD_VERIFIED,
+            [c for c in chosen if not is_article(c.passage) and is_verified(c.passage)],
+        ),
+        (
+            prompts.LEAD_OTHER,
+            [c for c in chosen if not is_article(c.passage) and not is_verified(c.passage)],
+        ),
         (prompts.LEAD_ARTICLE, [c for c in chosen if is_article(c.passage)]),
     )
     numbers: dict[str, int] = {}

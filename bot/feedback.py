@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot feedback", description=main.__doc__)
     parser.add_argument("--export", type=Path, required=True, help="CSV file to write.")
     args = parser.parse_args(argv)
-    settings = Settings()  # type: ignore[call-arg]  # pydantic-settings fills fields from env
+    settings = Settings()  # pydantic-settings fills the fields from the environment
     if not settings.feedback_db.exists():
         print(f"No feedback yet ({settings.feedback_db} does not exist).")
         return 1

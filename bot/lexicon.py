@@ -12,15 +12,102 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ACRONYM = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,7})\(([A-Z][A-Za-z]{1,6})\)")
 STOPWORDS = frozenset(
-    "a an the of and or to in on for is are was were be been being it its this that these "
-    "those with what how does do did can could would will about as by at from which who whom "
-    "why when where i i'm my me you your we our they them their there than then so if not no "
-    "any some much many more most very just also has have had into out up down over under "
-    "again please tell know want thing things get got".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "with",
+        "what",
+        "how",
+        "does",
+        "do",
+        "did",
+        "can",
+        "could",
+        "would",
+        "will",
+        "about",
+        "as",
+        "by",
+        "at",
+        "from",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "when",
+        "where",
+        "i",
+        "i'm",
+        "my",
+        "me",
+        "you",
+        "your",
+        "we",
+        "our",
+        "they",
+        "them",
+        "their",
+        "there",
+        "than",
+        "then",
+        "so",
+        "if",
+        "not",
+        "no",
+        "any",
+        "some",
+        "much",
+        "many",
+        "more",
+        "most",
+        "very",
+        "just",
+        "also",
+        "has",
+        "have",
+        "had",
+        "into",
+        "out",
+        "up",
+        "down",
+        "over",
+        "under",
+        "again",
+        "please",
+        "tell",
+        "know",
+        "want",
+        "thing",
+        "things",
+        "get",
+        "got",
+    ]
 )
 # Patient words -> the word the sources use for the same idea.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -56,7 +143,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 @lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")

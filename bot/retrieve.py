@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
-from bot.config import Settings
 import numpy as np
 
+from bot.config import Settings
 from bot.embeddings import Embedder, Vectors
 from bot.types import Passage
 from bot.vector_cache import VectorCache

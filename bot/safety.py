@@ -149,9 +149,7 @@ def is_crisis(question: str) -> bool:
         return False
     # "is ketamine used for depression and suicidal thoughts research?" is not an emergency,
     # but anything in the first person stays a crisis: when in doubt, crisis wins.
-    if _RESEARCH_CONTEXT.search(text) and not _FIRST_PERSON.search(text):
-        return False
-    return True
+    return not (_RESEARCH_CONTEXT.search(text) and not _FIRST_PERSON.search(text))
 
 
 def classify(question: str) -> Verdict:

@@ -75,7 +75,7 @@ class VectorCache:
     def _fill(self, missing: dict[str, Passage]) -> None:
         split = {k: tuple(_clean(s) for s in split_sentences(p.text)) for k, p in missing.items()}
         texts = [s for k in missing for s in split[k]] + [p.text for p in missing.values()]
-        vectors = self._embedder.embed_documents(texts) if texts else np.zeros((0, 1))
+        vectors = self._embedder.embed_documents(texts) if texts else np.zeros((0, 1), np.float32)
         n_sentences = sum(len(v) for v in split.values())
         offset = 0
         fresh = {}

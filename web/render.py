@@ -31,7 +31,8 @@ def render_citation(citation: Citation, anchor: str) -> str:
             f"({escape(citation.verification or 'not verified')})</span>"
         )
     return (
-        f'<li class="pb-source" id="{anchor}-{citation.n}"><span class="pb-n">[{citation.n}]</span> '
+        f'<li class="pb-source" id="{anchor}-{citation.n}">'
+        f'<span class="pb-n">[{citation.n}]</span> '
         f"{link}{status}<details><summary>Show the exact passage</summary>"
         f"<blockquote>{escape(citation.passage)}</blockquote></details></li>"
     )

@@ -55,7 +55,9 @@ def browser() -> Iterator[Any]:
 
 def host_page(tmp: Path, server: LiveServer, port: int) -> Iterator[str]:
     (tmp / "index.html").write_text(
-        "<!doctype html><html><head><meta name=viewport content=\"width=device-width, initial-scale=1\"><style>body{background:rgb(250,240,230);font-family:serif}"
+        "<!doctype html><html><head>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        "<style>body{background:rgb(250,240,230);font-family:serif}"
         "button{color:rgb(255,0,0)}</style></head><body><h1>Clinic</h1><button id=own>Own</button>"
         f'<script src="{server.url}/widget.js" data-title="Ask about ketamine" '
         'data-color="#0b6e4f" '
@@ -215,18 +217,22 @@ def test_thumbs_down_is_stored(browser: Any, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     page.locator(".pb-answer .pb-disclaimer").first.wait_for(timeout=30_000)
     db = live_server.settings.feedback_db  # type: ignore[attr-defined]
-    before = sqlite3.connect(db).execute("SELECT COUNT(*) FROM feedback WHERE rating = -1").fetchone()
+    before = (
+        sqlite3.connect(db).execute("SELECT COUNT(*) FROM feedback WHERE rating = -1").fetchone()
+    )
     page.get_by_role("button", name="Dislike", exact=True).first.click()
     for _ in range(50):
-        after = sqlite3.connect(db).execute(
-            "SELECT COUNT(*) FROM feedback WHERE rating = -1"
-        ).fetchone()
+        after = (
+            sqlite3.connect(db)
+            .execute("SELECT COUNT(*) FROM feedback WHERE rating = -1")
+            .fetchone()
+        )
         if after[0] > before[0]:
             break
         page.wait_for_timeout(100)
     assert after[0] == before[0] + 1
     columns = [r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(feedback)")]
-    assert not any("ip" == c or "addr" in c or "question" in c for c in columns)
+    assert not any(c == "ip" or "addr" in c or "question" in c for c in columns)
     page.close()
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -23,14 +23,14 @@ series of twelve people with long-term nerve pain, and most reported less burnin
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, str, bytes]] = {
+    routes: ClassVar[dict[str, tuple[int, str, bytes]]] = {
         "/page.html": (200, "text/html; charset=utf-8", PAGE.encode()),
         "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 100),
         "/big.html": (200, "text/html", b"<p>" + b"x " * 600_000 + b"</p>"),
         "/gone": (404, "text/html", b"not here"),
     }
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         status, kind, body = self.routes.get(self.path, (404, "text/plain", b""))
         self.send_response(status)
         self.send_header("Content-Type", kind)
@@ -85,10 +85,10 @@ def test_refused_with_reason_and_nothing_written(
 
 
 def test_not_http_and_unreachable(settings: Settings, tmp_path: Path) -> None:
-    with pytest.raises(FetchError, match="not an http"):
+    with pytest.raises(FetchError, match=r"not an http"):
         fetch_url(settings, "file:///etc/passwd", tmp_path)
     fast = settings.model_copy(update={"pubmed_timeout_s": 2.0})
-    with pytest.raises(FetchError, match="Could not reach|did not answer"):
+    with pytest.raises(FetchError, match=r"Could not reach|did not answer"):
         fetch_url(fast, "http://127.0.0.1:9/nothing", tmp_path)
 
 
@@ -99,9 +99,22 @@ def test_cli_url_command(site: str, tmp_path: Path) -> None:
 
     out = tmp_path / "refs"
     result = subprocess.run(
-        [sys.executable, "-m", "ingest", "url", f"{site}/page.html", f"{site}/gone",
-         "--out", str(out), "--store", str(tmp_path / "store"), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            "url",
+            f"{site}/page.html",
+            f"{site}/gone",
+            "--out",
+            str(out),
+            "--store",
+            str(tmp_path / "store"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1  # one of the two failed
     report = json.loads(result.stdout)
