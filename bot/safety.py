@@ -98,6 +98,14 @@ _CRISIS_PHRASES = (
     "voglio morire",
     "sterben",
     "morrer",
+    "point of going on",
+    "point of living",
+    "point in living",
+    "point in going on",
+    "drank a bottle",
+    "swallowed a bottle",
+    "overdid",
+    "poisoned",
 )
 # Phrases match at the start of a word ("end it" must not match "spend it").
 _CRISIS_RE = re.compile("|".join(r"(?<![a-z])" + re.escape(p) for p in _CRISIS_PHRASES))
@@ -112,6 +120,7 @@ _FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
 _PERSONAL = re.compile(
     r"\b(my dose|my doctor|should i|can i|could i|do i|am i|is it safe for me|safe for me|"
     r"for me|i'm pregnant|im pregnant|pregnan\w*|breast ?feed\w*|nursing|with my|i take|"
+    r"(help|for|treat|fix|cure) my|"
     r"i am taking|i'm taking|im taking|how much should)\b"
 )
 # Mixing and interaction questions are personal only when asked about the patient's own drugs.
@@ -123,7 +132,7 @@ _INJECTION = re.compile(
     r"hidden rules|without (any )?restrictions|no restrictions)"
 )
 _TOPIC = re.compile(
-    r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
+    r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain(s|ful)?\b|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
     r"nmda|esketamin|dose|side effect|treatment|therapy|drug|medic|opioid|depress|ayahuasca|"
     r"mushroom|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
 )

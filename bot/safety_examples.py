@@ -35,6 +35,10 @@ CRISIS = (
     "one side of my body went numb and weak suddenly",
     "I'm not safe right now",
     "this is an emergency, help me",
+    "what's even the point anymore",
+    "my child swallowed some of my medicine",
+    "I mixed too many of my meds and feel faint and confused",
+    "I took double my dose and now I feel very strange",
 )
 
 PERSONAL = (

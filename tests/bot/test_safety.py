@@ -15,6 +15,7 @@ from bot.types import Verdict
 ROOT = Path(__file__).resolve().parents[2]
 SETS = {
     "ours": ROOT / "eval" / "safety.jsonl",
+    "later": ROOT / "eval" / "safety_holdout.jsonl",
     "questions": ROOT / "eval" / "questions.jsonl",
     "shared": ROOT.parent / "shared" / "eval" / "questions.jsonl",
 }
