@@ -9,8 +9,18 @@ from benchmarks.readability import fixed_text_grades, grade, syllables
 
 @pytest.mark.parametrize(
     ("word", "count"),
-    [("ketamine", 3), ("the", 1), ("sources", 2), ("used", 1), ("needed", 2), ("medicine", 3),
-     ("emergency", 4), ("people", 2), ("fibromyalgia", 5), ("advice", 2)],
+    [
+        ("ketamine", 3),
+        ("the", 1),
+        ("sources", 2),
+        ("used", 1),
+        ("needed", 2),
+        ("medicine", 3),
+        ("emergency", 4),
+        ("people", 2),
+        ("fibromyalgia", 5),
+        ("advice", 2),
+    ],
 )
 def test_syllable_counter(word: str, count: int) -> None:
     assert syllables(word) == count

@@ -38,7 +38,9 @@ def test_api_writes_transcript_only_when_turned_on(
         update={"transcript_log": path, "feedback_db": tmp_path / "f.sqlite3"}
     )
     client = TestClient(app_module.build(settings, corpus_bot))
-    assert client.post("/api/ask", json={"question": "Is ketamine good for CRPS?"}).status_code == 200
+    assert (
+        client.post("/api/ask", json={"question": "Is ketamine good for CRPS?"}).status_code == 200
+    )
     entry = json.loads(path.read_text().splitlines()[-1])
     assert entry["question"] == "Is ketamine good for CRPS?" and entry["verdict"] == "answered"
     assert "pmid-29870458" in entry["sources"] and "ip" not in entry
