@@ -17,6 +17,7 @@ from bot.vector_cache import VectorCache
 log = logging.getLogger(__name__)
 
 Mode = Literal["bm25", "dense", "hybrid"]
+SIMILARITY_FILL = 20
 
 
 class KeywordIndex:
@@ -123,11 +124,12 @@ class Retriever:
                 self.settings.rerank_weight,
             )
         fused = fused[:k]
-        # Keyword-only hits have no similarity yet; fill it for the evidence check.
-        missing = [p for p in fused if p.similarity == 0.0]
+        # Keyword-only hits have no similarity yet; fill it for the evidence check (the top
+        # SIMILARITY_FILL only: deeper ones keep 0.0, "not computed").
+        missing = [p for p in fused[:SIMILARITY_FILL] if p.similarity == 0.0]
         if missing:
             if self.cache is not None:
-                passage_vectors = np.stack([e.passage_vector for e in self.cache.get(missing)])
+                passage_vectors = self.cache.passage_vectors(missing)
             else:
                 passage_vectors = self.embedder.embed_documents([p.text for p in missing])
             sims = passage_vectors @ vector.reshape(-1)

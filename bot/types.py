@@ -57,7 +57,8 @@ class Passage:
     score: float
     metadata: dict[str, Any] = field(default_factory=dict)
     similarity: float = 0.0
-    """Cosine similarity between the query and this passage, for evidence thresholds."""
+    """Cosine similarity between the query and this passage, for evidence thresholds (0.0 when
+    not computed: keyword-only hits below the top 20 of a search)."""
 
 
 class Verdict(StrEnum):

@@ -50,10 +50,28 @@ class VectorCache:
         self._embedder = embedder
         self._max = max_passages
         self._entries: OrderedDict[str, PassageSentences] = OrderedDict()
+        self._passages: OrderedDict[str, Vectors] = OrderedDict()
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def passage_vectors(self, passages: Sequence[Passage]) -> Vectors:
+        """Whole-passage vectors only (cheaper than sentences when that is all that is needed)."""
+        keys = [_key(p) for p in passages]
+        with self._lock:
+            known = {k: e.passage_vector for k in keys if (e := self._entries.get(k)) is not None}
+            known |= {k: v for k in keys if (v := self._passages.get(k)) is not None}
+        missing = [(k, p) for k, p in zip(keys, passages, strict=True) if k not in known]
+        if missing:
+            fresh = self._embedder.embed_documents([p.text for _, p in missing])
+            with self._lock:
+                for (key, _), vector in zip(missing, fresh, strict=True):
+                    known[key] = vector
+                    self._passages[key] = vector
+                while len(self._passages) > self._max:
+                    self._passages.popitem(last=False)
+        return np.stack([known[k] for k in keys]) if keys else np.zeros((0, 1), np.float32)
 
     def get(self, passages: Sequence[Passage]) -> list[PassageSentences]:
         keys = [_key(p) for p in passages]
