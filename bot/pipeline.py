@@ -225,7 +225,41 @@ def _key_words_found(question: str, passages: Sequence[Passage]) -> bool:
 
 # Words that say little about what is asked; the rest must mostly appear in the evidence.
 _GENERIC = frozenset(
-    ["ketamine", "pain", "chronic", "help", "helps", "good", "say", "says", "article", "work", "better", "together", "like", "matter", "get", "wrote", "open", "questions", "question", "should", "there", "kinds", "kind", "respond", "treat", "tell", "know", "much", "use", "used", "does", "thing", "things"]
+    [
+        "ketamine",
+        "pain",
+        "chronic",
+        "help",
+        "helps",
+        "good",
+        "say",
+        "says",
+        "article",
+        "work",
+        "better",
+        "together",
+        "like",
+        "matter",
+        "get",
+        "wrote",
+        "open",
+        "questions",
+        "question",
+        "should",
+        "there",
+        "kinds",
+        "kind",
+        "respond",
+        "treat",
+        "tell",
+        "know",
+        "much",
+        "use",
+        "used",
+        "does",
+        "thing",
+        "things",
+    ]
 )
 
 
