@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--no-scifact", action="store_true", help="skip the SciFact ingest throughput run"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     clients = args.clients or (10 if args.quick else 50)
@@ -142,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             "",
         ]
     )
-    if not args.quick and (SCIFACT_DIR / "corpus.jsonl").exists():
+    if args.no_scifact:
+        rows.append(["SciFact ingest", "not run", "--no-scifact (see the Ingest section)", ""])
+    elif not args.quick and (SCIFACT_DIR / "corpus.jsonl").exists():
         first, _, added = ingest_times(settings, SCIFACT_DIR / "corpus.jsonl")
         rows.append(
             [f"SciFact ingest ({added} docs)", f"{added / first:.1f} docs/s", f"{first:.0f} s", ""]
@@ -187,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(header, rows))
     if not args.no_docs:
         image = plots.plot_latency(latency)
-        cmd = "make bench  # = python -m benchmarks.bench" + (" --quick" if args.quick else "")
+        cmd = "make bench  # = python -m benchmarks.bench" + "".join(
+            flag
+            for flag, on in ((" --quick", args.quick), (" --no-scifact", args.no_scifact))
+            if on
+        )
         body = stamp(cmd) + "\n" + markdown_table(header, rows) + "\n"
         if image is not None:
             body += "\n![latency percentiles](latency.png)\n"
