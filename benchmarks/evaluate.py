@@ -51,6 +51,27 @@ def _f(value: float, digits: int = 3) -> str:
     )
 
 
+def save_retrieval(path: Path, results: dict[str, scifact.RetrievalScores]) -> None:
+    import dataclasses
+    import datetime as dt
+    import json
+
+    payload = {
+        "ran_on": dt.datetime.now(dt.UTC).isoformat(timespec="minutes"),
+        "results": {name: dataclasses.asdict(r) for name, r in results.items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=1))
+
+
+def load_retrieval(path: Path) -> tuple[dict[str, scifact.RetrievalScores], str]:
+    import json
+
+    payload = json.loads(path.read_text())
+    results = {n: scifact.RetrievalScores(**r) for n, r in payload["results"].items()}
+    return results, str(payload["ran_on"])
+
+
 SAFETY_SETS = {
     "safety set (dev)": questions.QUESTIONS_FILE.parent / "safety.jsonl",
     "safety set (later)": questions.QUESTIONS_FILE.parent / "safety_holdout.jsonl",
@@ -106,17 +127,30 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-scifact", action="store_true", help="skip SciFact retrieval")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/")
+    parser.add_argument(
+        "--reuse-scifact",
+        action="store_true",
+        help="reuse the SciFact rows of the last full run (they take ~30 min on 2 cores)",
+    )
     parser.add_argument("--split", default="test", help="SciFact qrels split (tune on train)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
     rows: list[list[str]] = []
 
-    retrieval = (
-        None
-        if args.no_scifact
-        else scifact.run_beir(settings, split=args.split, limit=50 if args.quick else None)
-    )
+    saved = scifact.BENCH_DIR / f"scifact-{args.split}-results.json"
+    retrieval: dict[str, scifact.RetrievalScores] | None
+    if args.reuse_scifact and saved.exists():
+        retrieval, ran_on = load_retrieval(saved)
+        log.info("SciFact rows reused from %s (run %s)", saved, ran_on)
+    else:
+        retrieval = (
+            None
+            if args.no_scifact
+            else scifact.run_beir(settings, split=args.split, limit=50 if args.quick else None)
+        )
+        if retrieval and not args.quick:
+            save_retrieval(saved, retrieval)
     if retrieval is None and not args.no_scifact:
         rows.append(["SciFact retrieval", "skipped", f"data absent at {scifact.SCIFACT_DIR}"])
     for name, r in (retrieval or {}).items():
@@ -221,10 +255,18 @@ def main(argv: list[str] | None = None) -> int:
     header = ["measure", "value", "detail"]
     print(text_table(header, rows))
     if not args.no_docs:
-        command = "make eval  # = python -m benchmarks.evaluate" + (
-            " --quick" if args.quick else ""
+        command = "make eval  # = python -m benchmarks.evaluate" + "".join(
+            flag
+            for flag, on in ((" --quick", args.quick), (" --reuse-scifact", args.reuse_scifact))
+            if on
         )
-        body = stamp(command) + "\n" + markdown_table(header, rows) + "\n"
+        body = stamp(command) + "\n"
+        if args.reuse_scifact and saved.exists():
+            body += (
+                f"- SciFact rows reused from the full run of {load_retrieval(saved)[1]} "
+                "(same code for retrieval; `make eval` without the flag runs them again)\n"
+            )
+        body += "\n" + markdown_table(header, rows) + "\n"
         if retrieval:
             plots.plot_ndcg(
                 {k: v.ndcg10 for k, v in retrieval.items()},

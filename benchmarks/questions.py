@@ -75,10 +75,18 @@ def _is_fixed(sentence: str, fixed: Sequence[str]) -> bool:
 
 
 def grounded_share(answer: Answer, fixed: Sequence[str]) -> float | None:
-    """Share of non-fixed answer sentences found verbatim in one of the cited passages."""
+    """Share of answer sentences found verbatim in the passage each one cites.
+
+    Uses the answer's structure (``Answer.parts``: sentence, citation number); answers
+    without parts fall back to splitting the text and checking against any cited passage.
+    """
     from bot.sentences import split_sentences
 
-    passages = [_normal(c.passage) for c in answer.citations]
+    by_n = {c.n: _normal(c.passage) for c in answer.citations}
+    items = [(_normal(s), n) for part in answer.parts for s, n in part.items]
+    if items:
+        return sum(1 for s, n in items if s and s in by_n.get(n, "")) / len(items)
+    passages = list(by_n.values())
     own = [s for s in (_normal(x) for x in split_sentences(answer.text)) if s]
     own = [s for s in own if not _is_fixed(s, fixed)]
     if not own:

@@ -32,3 +32,18 @@ def test_question_set_covers_every_class_and_follow_ups() -> None:
     assert all(counts[v] >= 5 for v in Verdict), counts
     assert counts[Verdict.CRISIS] >= 10
     assert sum(1 for q in questions if q.history) >= 5
+
+
+def test_groundedness_is_complete_for_the_default_composer(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """Every quoted sentence is found in the passage it cites: the metric must say 1.0."""
+    from benchmarks.questions import fixed_texts, grounded_share
+
+    shares = [
+        grounded_share(corpus_bot.answer(q), fixed_texts())
+        for q in (
+            "Does ketamine help fibromyalgia?",
+            "What are the side effects of ketamine infusions?",
+            "How much ketamine should I take for my back pain?",
+        )
+    ]
+    assert shares == [1.0, 1.0, 1.0]
