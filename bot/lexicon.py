@@ -107,6 +107,7 @@ STOPWORDS = frozenset(
         "things",
         "get",
         "got",
+        "whats",
     ]
 )
 # Patient words -> the word the sources use for the same idea.
@@ -120,6 +121,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "dangerous": ("safety", "side", "effects"),
     "safe": ("safety", "side", "effects"),
     "side": ("safety",),
+    "proven": ("evidence",),
+    "proof": ("evidence",),
+    "unknowns": ("questions",),
+    "unknown": ("questions",),
     "drip": ("infusion",),
     "iv": ("intravenous", "infusion"),
     "shrooms": ("psilocybin",),
@@ -208,8 +213,18 @@ class Lexicon:
 
         if len(word) < 5 or word in STOPWORDS or self._df.get(stem(word)):
             return None
-        match = difflib.get_close_matches(word, self._words, n=1, cutoff=0.8)
+        # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
+        # "medicare" -> "medical" (0.80), a different thing.
+        match = difflib.get_close_matches(word, self._words, n=1, cutoff=0.85)
         return match[0] if match else None
+
+    def found_in(self, word: str, text_terms: set[str]) -> bool:
+        """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word
+        the sources use for the same idea."""
+        candidates = [word, *SYNONYMS.get(word, ())]
+        if corrected := self.correct(word):
+            candidates.append(corrected)
+        return any(stem(c) in text_terms for c in candidates)
 
     def expand(self, query: str) -> str:
         """Append corrected spellings, the sources' words for patient words, and the

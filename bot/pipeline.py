@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
-from bot.lexicon import STOPWORDS, Lexicon
+from bot.lexicon import STOPWORDS, Lexicon, terms
 from bot.retrieve import Retriever
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
@@ -159,18 +159,25 @@ class Bot:
 
         self.refresh_if_changed()
         asked = question if verdict is not Verdict.PERSONAL_ADVICE else general_form(question)
-        query = self.lexicon.expand(
-            rewrite_query(
-                asked,
-                history[-self.settings.history_turns :] if self.settings.history_turns else (),
-            )
+        rewritten = rewrite_query(
+            asked, history[-self.settings.history_turns :] if self.settings.history_turns else ()
         )
+        query = self.lexicon.expand(rewritten)
         t = time.perf_counter()
         vector = question_vector if query == question else self.embedder.embed_query(query)
         passages = self.retriever.retrieve(query, self.settings.answer_pool, vector=vector)
         timings["retrieve"] = (time.perf_counter() - t) * 1000
-        best = max((p.similarity for p in passages), default=0.0)
-        covered = best >= self.settings.min_evidence and _key_words_found(query, passages)
+        # Evidence: the best passage or, for long passages, the best single sentence in them.
+        best = max(
+            [p.similarity for p in passages]
+            + [
+                float((e.vectors @ vector).max()) for e in self.vectors.get(passages) if e.sentences
+            ],
+            default=0.0,
+        )
+        covered = best >= self.settings.min_evidence and _key_words_found(
+            rewritten, passages, self.lexicon
+        )
         if not covered:
             if verdict is Verdict.PERSONAL_ADVICE:
                 return finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=query)
@@ -211,15 +218,16 @@ def general_form(question: str) -> str:
     return general if len(general.split()) >= 2 else question
 
 
-def _key_words_found(question: str, passages: Sequence[Passage]) -> bool:
-    """More than half of the question's rarer content words must appear in the passages."""
+def _key_words_found(question: str, passages: Sequence[Passage], lexicon: Lexicon) -> bool:
+    """More than half of the question's rarer content words must appear in the passages
+    (stemmed; a misspelling or a patient word counts when its source form is there)."""
     words = {
         w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in STOPWORDS and len(w) > 2
     } - _GENERIC
     if not words:
         return True
-    text = " ".join(p.text.lower() for p in passages)
-    found = sum(1 for w in words if (w[:4] if len(w) > 4 else w) in text)
+    text_terms = {t for p in passages for t in terms(f"{p.section} {p.text}")}
+    found = sum(1 for w in words if lexicon.found_in(w, text_terms))
     return found * 2 > len(words)
 
 
@@ -259,6 +267,8 @@ _GENERIC = frozenset(
         "does",
         "thing",
         "things",
+        "cover",
+        "covered",
     ]
 )
 
