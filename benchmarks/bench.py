@@ -48,6 +48,7 @@ def answer_ms(settings: Settings, qs: list[questions.Question]) -> list[float]:
     import bot
 
     engine = bot.load(settings)
+    engine.wait_until_warm()
     for q in qs[:3]:
         engine.answer(q.question, q.history)  # warm caches
     times = []

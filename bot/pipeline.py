@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,7 @@ class Bot:
         self.safety = SafetyRouter(embedder)
         self.vectors = VectorCache(embedder)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
+        self.warmed: threading.Thread | None = None
         self.lexicon = self._build_lexicon()
         self._checked = time.monotonic()
         # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
@@ -54,8 +56,18 @@ class Bot:
         passages = self.retriever.keyword.passages
         lexicon = Lexicon([p.text for p in passages])
         if len(passages) <= WARM_CACHE_MAX_PASSAGES:
-            self.vectors.get(passages)  # embed every sentence now, not during the first answers
+            # Embed every sentence now, in the background, so the app starts serving while
+            # this runs; an answer that comes first embeds just its own passages.
+            self.warmed = threading.Thread(
+                target=self.vectors.get, args=(passages,), name="warm-vectors", daemon=True
+            )
+            self.warmed.start()
         return lexicon
+
+    def wait_until_warm(self, timeout_s: float | None = None) -> None:
+        """Block until every sentence vector is cached (for benchmarks and tests)."""
+        if self.warmed is not None:
+            self.warmed.join(timeout_s)
 
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()
