@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         "lives there instead of store_dir, so several app replicas can share it.",
     )
     corpus_dir: Path = Field(Path("corpus"), description="Folder of the shipped source documents.")
+    cache_dir: Path = Field(
+        Path(".painbot/cache"),
+        description="Derived data kept between starts (sentence vectors); safe to delete.",
+    )
     max_file_mb: float = Field(
         20,
         gt=0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,6 @@ class Bot:
         self.safety = SafetyRouter(embedder)
         self.vectors = VectorCache(embedder)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
-        self.warmed: threading.Thread | None = None
         self.lexicon = self._build_lexicon()
         self._checked = time.monotonic()
         # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
@@ -56,18 +54,22 @@ class Bot:
         passages = self.retriever.keyword.passages
         lexicon = Lexicon([p.text for p in passages])
         if len(passages) <= WARM_CACHE_MAX_PASSAGES:
-            # Embed every sentence now, in the background, so the app starts serving while
-            # this runs; an answer that comes first embeds just its own passages.
-            self.warmed = threading.Thread(
-                target=self.vectors.get, args=(passages,), name="warm-vectors", daemon=True
-            )
-            self.warmed.start()
+            # Every sentence vector now, not during the first answers: from the snapshot of the
+            # last start when the texts are unchanged, else embedded (a few seconds) and saved.
+            snapshot = self.settings.cache_dir / "sentence-vectors.npz"
+            if snapshot.exists():
+                self.vectors.load(snapshot, self.embedder.model_id)
+            before = len(self.vectors)
+            self.vectors.get(passages)
+            if len(self.vectors) != before or not snapshot.exists():
+                try:
+                    self.vectors.save(snapshot, self.embedder.model_id)
+                except OSError as exc:  # a read-only disk only costs start-up time
+                    log.warning("could not save %s: %s", snapshot, exc)
         return lexicon
 
     def wait_until_warm(self, timeout_s: float | None = None) -> None:
-        """Block until every sentence vector is cached (for benchmarks and tests)."""
-        if self.warmed is not None:
-            self.warmed.join(timeout_s)
+        """Kept for callers: sentence vectors are cached during load."""
 
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()

@@ -8,10 +8,12 @@ chunk id and the text's hash, so a re-ingested (changed) passage is embedded afr
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +21,7 @@ from bot.embeddings import Embedder, Vectors
 from bot.sentences import split_sentences
 from bot.types import Passage
 
+log = logging.getLogger(__name__)
 _LIST_MARKER = ("- ", "* ", "• ")
 
 
@@ -55,6 +58,56 @@ class VectorCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def save(self, path: Path, model_id: str) -> None:
+        """Write every cached entry to ``path`` (.npz, no pickles) for the next start."""
+        with self._lock:
+            entries = list(self._entries.items())
+        if not entries:
+            return
+        keys = [key for key, _ in entries]
+        sentences = [s for _, e in entries for s in e.sentences]
+        counts = [len(e.sentences) for _, e in entries]
+        dim = entries[0][1].passage_vector.shape[-1]
+        vectors = [e.vectors for _, e in entries if len(e.sentences)]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part.npz")
+        np.savez(
+            partial,
+            model=np.array([model_id]),
+            keys=np.array(keys),
+            counts=np.array(counts, dtype=np.int64),
+            sentences=np.array(sentences if sentences else [""]),
+            vectors=np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32),
+            passages=np.stack([e.passage_vector for _, e in entries]),
+        )
+        partial.replace(path)
+
+    def load(self, path: Path, model_id: str) -> int:
+        """Fill the cache from a snapshot written by ``save``; entries of other models or
+        changed texts are simply never looked up. Returns the number of passages loaded."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if str(data["model"][0]) != model_id:
+                    return 0
+                keys, counts = data["keys"], data["counts"]
+                sentences, vectors, passages = data["sentences"], data["vectors"], data["passages"]
+        except (OSError, KeyError, ValueError) as exc:
+            log.warning("sentence-vector cache %s not used (%s); it will be rebuilt", path, exc)
+            return 0
+        offset = 0
+        loaded = {}
+        for i, (key, count) in enumerate(zip(keys, counts, strict=True)):
+            n = int(count)
+            loaded[str(key)] = PassageSentences(
+                tuple(str(s) for s in sentences[offset : offset + n]),
+                vectors[offset : offset + n].astype(np.float32),
+                passages[i].astype(np.float32),
+            )
+            offset += n
+        with self._lock:
+            self._entries.update(loaded)
+        return len(loaded)
 
     def passage_vectors(self, passages: Sequence[Passage]) -> Vectors:
         """Whole-passage vectors only (cheaper than sentences when that is all that is needed)."""

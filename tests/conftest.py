@@ -26,6 +26,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         store_dir=tmp_path / "chroma",
         feedback_db=tmp_path / "feedback.sqlite3",
+        cache_dir=tmp_path / "cache",
         corpus_dir=CORPUS_DIR,
         rate_limit=0,
     )
@@ -51,6 +52,7 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Itera
     corpus_settings = Settings(
         store_dir=base / "chroma",
         feedback_db=base / "feedback.sqlite3",
+        cache_dir=base / "cache",
         corpus_dir=CORPUS_DIR,
         rate_limit=0,
     )

@@ -191,3 +191,40 @@ def test_json_shape(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     assert {"n", "source_id", "title", "url", "section", "verification", "passage"} <= set(
         data["citations"][0]
     )
+
+
+def test_sentence_vectors_snapshot_makes_the_next_start_cheap(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    """The first load embeds every sentence and saves them; the next load embeds none."""
+    import bot
+
+    snapshot = corpus_settings.cache_dir / "sentence-vectors.npz"
+    assert snapshot.exists()  # written by the session's first load
+    first = bot.load(corpus_settings)
+    calls = []
+    real = first.embedder.embed_documents
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts)
+
+    first.embedder.embed_documents = counting  # the embedder is shared: loads go through it
+    try:
+        again = bot.load(corpus_settings)
+    finally:
+        first.embedder.embed_documents = real
+    # Only the safety examples are embedded at load; no passage sentence is.
+    from bot import safety_examples
+
+    n_examples = sum(
+        len(x)
+        for x in (
+            safety_examples.CRISIS,
+            safety_examples.PERSONAL,
+            safety_examples.OFF_TOPIC,
+            safety_examples.ON_TOPIC,
+        )
+    )
+    assert sum(calls) == n_examples, calls
+    assert len(again.vectors) == len(first.vectors) > 0
+    a = again.answer("What are the side effects of ketamine infusions?")
+    assert any("Serious side effects" in s for part in a.parts for s, _ in part.items)
