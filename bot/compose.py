@@ -141,16 +141,23 @@ def compose_answer(
     chosen = _select(_candidates(query, query_vector, passages, cache, lexicon), max_sentences)
     if not chosen:
         return Composed("", (), ())
+    kept = [(c.sentence, c.passage) for c in chosen]
+    note = ""
+    has_verified = any(not is_article(p) and is_verified(p) for _, p in kept)
+    has_article = any(is_article(p) for _, p in kept)
+    if has_verified and has_article and any(t in query.lower() for t in _CONFLICT_TOPICS):
+        note = prompts.DISAGREEMENT_NOTE
+    return group_by_source(kept, note)
+
+
+def group_by_source(kept: Sequence[tuple[str, Passage]], note: str = "") -> Composed:
+    """Cited sentences grouped under headings saying whose statements they are (checked
+    findings first, then unverified references, then the article's author), sources
+    numbered in order of first use."""
     groups = (
-        (
-            prompts.LEAD_VERIFIED,
-            [c for c in chosen if not is_article(c.passage) and is_verified(c.passage)],
-        ),
-        (
-            prompts.LEAD_OTHER,
-            [c for c in chosen if not is_article(c.passage) and not is_verified(c.passage)],
-        ),
-        (prompts.LEAD_ARTICLE, [c for c in chosen if is_article(c.passage)]),
+        (prompts.LEAD_VERIFIED, [k for k in kept if not is_article(k[1]) and is_verified(k[1])]),
+        (prompts.LEAD_OTHER, [k for k in kept if not is_article(k[1]) and not is_verified(k[1])]),
+        (prompts.LEAD_ARTICLE, [k for k in kept if is_article(k[1])]),
     )
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
@@ -159,17 +166,13 @@ def compose_answer(
         if not group:
             continue
         items = []
-        for c in group:
-            if c.passage.chunk_id not in numbers:
-                numbers[c.passage.chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[c.passage.chunk_id], c.passage))
-            items.append((c.sentence, numbers[c.passage.chunk_id]))
+        for sentence, passage in group:
+            if passage.chunk_id not in numbers:
+                numbers[passage.chunk_id] = len(numbers) + 1
+                citations.append(make_citation(numbers[passage.chunk_id], passage))
+            items.append((sentence, numbers[passage.chunk_id]))
         parts.append(AnswerPart(heading, tuple(items)))
-    note = ""
-    has_verified = bool(groups[0][1])
-    if has_verified and groups[2][1] and any(t in query.lower() for t in _CONFLICT_TOPICS):
-        note = prompts.DISAGREEMENT_NOTE
-    order = tuple(c.sentence for _, group in groups for c in group)
+    order = tuple(s for part in parts for s, _ in part.items)
     return Composed(answer_text(parts, note), tuple(citations), order, tuple(parts), note)
 
 
@@ -191,4 +194,4 @@ def parse_answer_line(line: str) -> tuple[str, int] | None:
     return (match.group("sentence"), int(match.group("n"))) if match else None
 
 
-__all__ = ["Composed", "answer_text", "compose_answer", "parse_answer_line"]
+__all__ = ["Composed", "answer_text", "compose_answer", "group_by_source", "parse_answer_line"]

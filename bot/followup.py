@@ -5,56 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.lexicon import STOPWORDS
+
 _ANAPHORA = re.compile(
     r"^(what about|how about|and |what of|and what|is it|does it|are they|do they)"
     r"|\b(it|that|this|they|them)\b"
 )
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "for",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "it",
-        "its",
-        "this",
-        "that",
-        "with",
-        "what",
-        "how",
-        "does",
-        "do",
-        "can",
-        "about",
-        "as",
-        "by",
-        "at",
-        "from",
-        "which",
-        "who",
-        "why",
-        "when",
-        "good",
-        "bad",
-        "any",
-        "there",
-        "i",
-        "my",
-        "me",
-        "you",
-    ]
-)
+_STOP = STOPWORDS | frozenset(["bad", "good"])
 
 
 def topic_words(text: str) -> list[str]:

@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import prompts, prompts_llm
-from bot.citations import citation_label, is_article, is_verified, make_citation
-from bot.compose import Composed, answer_text
+from bot import prompts_llm
+from bot.citations import citation_label
+from bot.compose import Composed, group_by_source
 from bot.config import Settings
 from bot.embeddings import Embedder
 from bot.errors import ConfigurationError
 from bot.grounding import support_score
 from bot.sentences import split_sentences
-from bot.types import AnswerPart, Citation, Passage
+from bot.types import Passage
 
 log = logging.getLogger(__name__)
 
@@ -184,31 +184,7 @@ def generate_answer(
             len(written),
         )
         return None
-    return _compose(kept, composed.note)
-
-
-def _compose(kept: Sequence[tuple[str, Passage]], note: str) -> Composed:
-    """Group sentences under the same headings as the extractive answer, numbering sources."""
-    groups = (
-        (prompts.LEAD_VERIFIED, [k for k in kept if not is_article(k[1]) and is_verified(k[1])]),
-        (prompts.LEAD_OTHER, [k for k in kept if not is_article(k[1]) and not is_verified(k[1])]),
-        (prompts.LEAD_ARTICLE, [k for k in kept if is_article(k[1])]),
-    )
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
-    parts: list[AnswerPart] = []
-    for heading, group in groups:
-        if not group:
-            continue
-        items = []
-        for sentence, passage in group:
-            if passage.chunk_id not in numbers:
-                numbers[passage.chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[passage.chunk_id], passage))
-            items.append((sentence, numbers[passage.chunk_id]))
-        parts.append(AnswerPart(heading, tuple(items)))
-    order = tuple(s for part in parts for s, _ in part.items)
-    return Composed(answer_text(parts, note), tuple(citations), order, tuple(parts), note)
+    return group_by_source(kept, composed.note)
 
 
 __all__ = ["generate_answer", "make_chat_model", "parse_sentences"]
