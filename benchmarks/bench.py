@@ -48,7 +48,6 @@ def answer_ms(settings: Settings, qs: list[questions.Question]) -> list[float]:
     import bot
 
     engine = bot.load(settings)
-    engine.wait_until_warm()
     for q in qs[:3]:
         engine.answer(q.question, q.history)  # warm caches
     times = []

@@ -68,9 +68,6 @@ class Bot:
                     log.warning("could not save %s: %s", snapshot, exc)
         return lexicon
 
-    def wait_until_warm(self, timeout_s: float | None = None) -> None:
-        """Kept for callers: sentence vectors are cached during load."""
-
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()
         if now - self._checked < 2.0:

@@ -109,7 +109,6 @@ def test_compose_is_fast_once_warm(corpus_bot) -> None:  # type: ignore[no-untyp
         calls.append(len(texts))
         return real(texts)
 
-    corpus_bot.wait_until_warm()
     corpus_bot.answer("How does ketamine work for pain?")
     corpus_bot.embedder.embed_documents = counting
     try:

@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.config import Settings
 from bot.pipeline import Bot
-from bot.store import ChunkStore, chunking_signature
 from bot.types import Verdict
 from ingest.index import ingest_paths
 
@@ -33,13 +32,9 @@ def write_records(folder: Path, records: dict[str, str]) -> None:
 
 def replica(settings: Settings, embedder: Any) -> Bot:
     """One app replica: its own client and store handle on the shared server."""
-    store = ChunkStore.open(
-        settings,
-        embedding_model=embedder.model_id,
-        dimension=embedder.dimension,
-        chunking=chunking_signature(settings),
-    )
-    return Bot(settings, embedder, store)
+    import bot
+
+    return bot.load(settings)  # the embedding model is loaded once per process and shared
 
 
 def test_ingest_and_answer_through_the_server(
