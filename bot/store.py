@@ -8,6 +8,7 @@ either the old or the new version of a document, never a mix.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -52,6 +53,15 @@ class SourceRecord:
     chunk_count: int
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+
+
+@functools.cache
+def _warn_about_server_exposure() -> None:
+    # chromadb's HTTP server has unfixed advisories (security/known_issues.toml); once per process.
+    log.warning(
+        "Using a Chroma server (PAINBOT_CHROMA_URL). Keep it on a private network or loopback "
+        "that only the app replicas reach: the Chroma server must never face the internet."
+    )
 
 
 def chunking_signature(settings: Settings) -> str:
@@ -110,6 +120,7 @@ def _make_client(settings: Settings) -> Any:
                     "http://host:8000, or unset it to use the on-disk store."
                 )
             ssl = url.scheme == "https"
+            _warn_about_server_exposure()
             return chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if ssl else 8000),

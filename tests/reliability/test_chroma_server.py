@@ -82,3 +82,18 @@ def test_two_replicas_share_the_store_and_see_a_reingest(
     for bot in replicas:
         assert bot.stats()["documents"] == 2
         assert bot.stats()["chunks"] == 2  # the old version's chunk was deleted
+
+
+def test_server_mode_warns_to_keep_the_server_private(
+    chroma_server: str, tmp_path: Path, caplog: Any
+) -> None:
+    """chromadb's HTTP server has unfixed advisories (security/known_issues.toml)."""
+    from bot import store
+
+    store._warn_about_server_exposure.cache_clear()
+    settings = Settings(store_dir=tmp_path / "unused", chroma_url=chroma_server)
+    with caplog.at_level("WARNING", logger="bot.store"):
+        store._make_client(settings)
+        store._make_client(settings)
+    warnings = [r.getMessage() for r in caplog.records if "private network" in r.getMessage()]
+    assert len(warnings) == 1 and "never face the internet" in warnings[0]

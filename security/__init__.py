@@ -1,0 +1,1 @@
+"""Dependency audit: every pinned package checked against the advisories its index publishes."""
