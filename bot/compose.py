@@ -34,6 +34,7 @@ _ASKS_ABOUT_SOURCES = re.compile(
 ABOUT_SOURCE_PENALTY = 0.12
 _NAMES_THE_ARTICLE = re.compile(r"\b(this|the) (article|blog|post|page)\b", re.I)
 NAMED_SOURCE_BONUS = 0.06
+_AUTHORSHIP = re.compile(r"\b(who|wrote|written|author\w*)\b", re.I)
 _CONFLICT_TOPICS = ("migrain", "fibromyalg", "headache")
 LEXICAL_WEIGHT = 0.35
 SECTION_WEIGHT = 0.25
@@ -63,7 +64,9 @@ class _Candidate:
 
 
 def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float:
-    """Share of the question's vocabulary found, weighted by squared rarity."""
+    """Share of the question's vocabulary found, weighted by squared rarity. Words no source
+    uses ("wrote", once "author" stands in for it) cannot be found and are not counted."""
+    q_terms = {t for t in q_terms if lexicon.used(t)}
     total = sum(lexicon.idf(t) ** 2 for t in q_terms)
     if not total:
         return 0.0
@@ -78,8 +81,15 @@ def _candidates(
     lexicon: Lexicon,
 ) -> list[_Candidate]:
     q_terms = question_terms(query)
-    asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
     names_the_article = bool(_NAMES_THE_ARTICLE.search(query))
+    asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
+    if names_the_article:
+        # "Who wrote this article?" is about the article itself, not the notes on the papers it
+        # cites ("the study this article mentions" still is), and "article" then names the
+        # source rather than a word to look for in sentences.
+        rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
+        asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
+        q_terms -= set(terms("article blog post page"))
     out: list[_Candidate] = []
     for passage, entry in zip(passages, cache.get(passages), strict=True):
         if passage.section.strip().lower() in _SKIPPED_SECTIONS:

@@ -207,6 +207,10 @@ class Lexicon:
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n_docs + 1) / (self._df.get(term, 0) + 0.5))
 
+    def used(self, term: str) -> bool:
+        """Whether any passage holds this stemmed term."""
+        return term in self._df
+
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelled question word most likely means ("migranes")."""
         import difflib
@@ -221,10 +225,19 @@ class Lexicon:
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word
         the sources use for the same idea."""
+        import difflib
+
         candidates = [word, *SYNONYMS.get(word, ())]
         if corrected := self.correct(word):
             candidates.append(corrected)
-        return any(stem(c) in text_terms for c in candidates)
+        if any(stem(c) in text_terms for c in candidates):
+            return True
+        # A misspelling whose nearest corpus word is another form of the same word:
+        # "differnce" -> stem "differnc" ~ "differ" (from "different"; 0.86).
+        if len(word) < 7 or word in STOPWORDS:
+            return False
+        long_terms = [t for t in text_terms if len(t) >= 5]
+        return bool(difflib.get_close_matches(stem(word), long_terms, n=1, cutoff=0.85))
 
     def expand(self, query: str) -> str:
         """Append corrected spellings, the sources' words for patient words, and the

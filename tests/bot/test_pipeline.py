@@ -95,6 +95,30 @@ def test_answer_quotes_the_sentence_that_answers(corpus_bot, question: str, expe
     assert any(expected in s for part in a.parts for s, _ in part.items), a.text
 
 
+def test_who_wrote_the_article_is_not_answered_with_notes_on_other_sources(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    a = corpus_bot.answer("Who wrote this article?")
+    article_part = next(p for p in a.parts if p.heading == prompts.LEAD_ARTICLE)
+    assert "Dr. David George" in article_part.items[0][0]
+    assert all(p.heading != prompts.LEAD_OTHER for p in a.parts), a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "source"),
+    [
+        # "differnce" is nearest to "different"/"differed" only once stemmed.
+        ("ketamine vs psilocybin whats the differnce", "article"),
+        # Naming the article and a study it mentions is still a question about a source.
+        ("What is the 'pivotal study in Pain Medicine' the article mentions?", "pmid-31990596"),
+    ],
+)
+def test_misspelled_and_source_questions_are_answered(
+    corpus_bot, question: str, source: str
+) -> None:  # type: ignore[no-untyped-def]
+    a = corpus_bot.answer(question)
+    assert a.verdict is Verdict.ANSWERED
+    assert source in {c.source_id for c in a.citations}
+
+
 def test_reference_list_is_never_quoted(answers) -> None:  # type: ignore[no-untyped-def]
     sections = {c.section for _q, a in answers for c in a.citations}
     assert "References" not in sections

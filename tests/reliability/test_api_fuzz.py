@@ -7,6 +7,7 @@ Example counts are kept small because the real bot answers in 0.1-0.5 s.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,16 @@ from bot.errors import InvalidQuestionError
 from bot.types import Answer, Verdict
 from ingest.load import load_documents
 
+# `make stress` sets PAINBOT_FUZZ_SCALE=10: ten times the examples `make test` tries.
+SCALE = max(1, int(os.environ.get("PAINBOT_FUZZ_SCALE", "1")))
+
+
+def examples(count: int) -> int:
+    return count * SCALE
+
+
 QUICK = hypothesis_settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -85,7 +94,7 @@ def test_ask_any_json_shape(api_client: TestClient, body: Any) -> None:
     assert_answer_or_client_error(response)
 
 
-@hypothesis_settings(QUICK, max_examples=60)
+@hypothesis_settings(QUICK, max_examples=examples(60))
 @given(raw=st.binary(max_size=400) | any_text.map(lambda s: s.encode("utf-8", "surrogatepass")))
 def test_ask_any_bytes_as_body(api_client: TestClient, raw: bytes) -> None:
     for content_type in ("application/json", "text/plain"):
@@ -121,7 +130,7 @@ def test_ask_malformed_json(api_client: TestClient, raw: bytes) -> None:
     assert response.json()["error"]
 
 
-@hypothesis_settings(QUICK, max_examples=80)
+@hypothesis_settings(QUICK, max_examples=examples(80))
 @given(
     answer_id=question_text,
     verdict=question_text,
@@ -146,7 +155,7 @@ valid_question_text = st.one_of(
 )
 
 
-@hypothesis_settings(QUICK, max_examples=40)
+@hypothesis_settings(QUICK, max_examples=examples(40))
 @given(question=valid_question_text, history=st.lists(valid_question_text, max_size=3))
 def test_bot_answer_any_text(corpus_bot: Any, question: str, history: list[str]) -> None:
     """Bot.answer itself: an Answer with the disclaimer, or InvalidQuestionError; nothing else."""
@@ -168,7 +177,7 @@ def test_bot_answer_lone_surrogate(corpus_bot: Any) -> None:
 SUFFIXES = [".md", ".txt", ".html", ".pdf", ".jsonl", ".markdown", ".htm"]
 
 
-@hypothesis_settings(QUICK, max_examples=150)
+@hypothesis_settings(QUICK, max_examples=examples(150))
 @given(
     suffix=st.sampled_from(SUFFIXES),
     content=st.one_of(
