@@ -56,7 +56,7 @@ eval: $(STAMP)
 
 stress: $(STAMP) browser
 	$(PY) -m pytest -q -m slow --timeout=1800 tests
-	PAINBOT_FUZZ_SCALE=10 $(PY) -m pytest -q --timeout=3600 tests/reliability/test_api_fuzz.py
+	PAINBOT_FUZZ_SCALE=40 $(PY) -m pytest -q --timeout=3600 tests/reliability/test_api_fuzz.py
 
 clean:
 	rm -rf .painbot $(VENV)

@@ -6,12 +6,12 @@ import functools
 import http.server
 import shutil
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stand_in_http import serve
 
 pytestmark = pytest.mark.browser
 XSS = '<img src=x onerror="window.__pwned=1">'
@@ -64,12 +64,8 @@ def host_page(tmp: Path, server: LiveServer, port: int) -> Iterator[str]:
         'data-position="right" data-greeting="Hello from the clinic." async></script></body></html>'
     )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{port}/index.html"
-    finally:
-        httpd.shutdown()
+    with serve(handler, port) as base:
+        yield f"{base}/index.html"
 
 
 def test_chat_page_answer_citations_disclaimer_and_xss(

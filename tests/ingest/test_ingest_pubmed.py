@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from click.testing import CliRunner
+from stand_in_http import QuietHandler, send, serve
 
 from bot.config import Settings
 from bot.errors import FetchError
@@ -81,7 +80,7 @@ class StandIn:
 def stand_in() -> Iterator[tuple[StandIn, str]]:
     state = StandIn()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             url = urlparse(self.path)
             state.requests.append(parse_qs(url.query))
@@ -91,26 +90,10 @@ def stand_in() -> Iterator[tuple[StandIn, str]]:
             )
             if delay:
                 time.sleep(delay)
-            try:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            send(self, status, body, headers)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/eutils"
-    server.shutdown()
-    server.server_close()
+    with serve(Handler) as base:
+        yield state, f"{base}/eutils"
 
 
 def _settings(tmp_path: Path, base: str, **extra: object) -> Settings:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from stand_in_http import QuietHandler, send, serve
 
 from bot.config import Settings
 from bot.errors import FetchError
@@ -22,7 +21,7 @@ series of twelve people with long-term nerve pain, and most reported less burnin
 </main><footer>Copyright clinic</footer><script>var tracking = 1;</script></body></html>"""
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     routes: ClassVar[dict[str, tuple[int, str, bytes]]] = {
         "/page.html": (200, "text/html; charset=utf-8", PAGE.encode()),
         "/image.png": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 100),
@@ -32,22 +31,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         status, kind, body = self.routes.get(self.path, (404, "text/plain", b""))
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        send(self, status, body, {"Content-Type": kind})
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(_Handler) as base:
+        yield base
 
 
 def test_file_name_is_stable_and_safe() -> None:

@@ -22,7 +22,7 @@ from bot.errors import InvalidQuestionError
 from bot.types import Answer, Verdict
 from ingest.load import load_documents
 
-# `make stress` sets PAINBOT_FUZZ_SCALE=10: ten times the examples `make test` tries.
+# `make stress` sets PAINBOT_FUZZ_SCALE=40: forty times the examples `make test` tries.
 SCALE = max(1, int(os.environ.get("PAINBOT_FUZZ_SCALE", "1")))
 
 

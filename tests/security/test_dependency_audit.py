@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 import tomllib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from stand_in_http import QuietHandler, send, serve
 
 from security.__main__ import main as audit_cli
 from security.advisories import AdvisoryClient, IndexUnreachableError, Pin
@@ -62,7 +61,7 @@ class StandInIndex:
 def index() -> Iterator[tuple[StandInIndex, str]]:
     state = StandInIndex()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             state.requests.append(self.path)
             queued = state.failures.get(self.path)
@@ -72,21 +71,10 @@ def index() -> Iterator[tuple[StandInIndex, str]]:
                 status, body = 200, json.dumps(state.pages[self.path]).encode()
             else:
                 status, body = 404, b'{"message": "Not Found"}'
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, status, body, {"Content-Type": "application/json"})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}/pypi"
-    server.shutdown()
-    server.server_close()
+    with serve(Handler) as base:
+        yield state, f"{base}/pypi"
 
 
 def client_for(base: str) -> AdvisoryClient:
