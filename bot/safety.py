@@ -106,6 +106,22 @@ _CRISIS_PHRASES = (
     "swallowed a bottle",
     "overdid",
     "poisoned",
+    "saying goodbye",
+    "say goodbye to",
+    "goodbye letter",
+    "goodbye note",
+    "off a bridge",
+    "off the bridge",
+    "off a building",
+    "off a roof",
+    "off a cliff",
+    "in front of a train",
+    "in front of a car",
+    "in front of a bus",
+    "hang myself",
+    "shoot myself",
+    "slit my",
+    "my wrists",
 )
 # Phrases match at the start of a word ("end it" must not match "spend it").
 _CRISIS_RE = re.compile("|".join(r"(?<![a-z])" + re.escape(p) for p in _CRISIS_PHRASES))
