@@ -40,6 +40,11 @@ LEXICAL_WEIGHT = 0.35
 SECTION_WEIGHT = 0.25
 VERIFIED_BONUS = 0.05
 UNVERIFIED_PENALTY = 0.08
+_CLASSIC_PSYCHEDELICS = frozenset(terms("psilocybin lsd mdma dmt ayahuasca"))
+_PSYCHEDELICS = frozenset(terms("psychedelics"))
+_DRUGS = frozenset(terms("ketamine esketamine")) | _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
+OTHER_DRUG_PENALTY = 0.3
+"""Large enough to drop a sentence about another drug whenever anything else answers."""
 KEEP_WITHIN = 0.22
 """Sentences scoring more than this below the best one are left out, however few remain."""
 NEAR_DUPLICATE = 0.9
@@ -61,6 +66,10 @@ class _Candidate:
     passage: Passage
     vector: Vectors
     score: float
+    names_everything_asked: bool = False
+    """The sentence (with its section and source title) holds every content word of the
+    question that any source uses: "Weak or no evidence ... migraine" in the ketamine
+    guideline, for "Does ketamine help migraines?"."""
 
 
 def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float:
@@ -71,6 +80,14 @@ def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float
     if not total:
         return 0.0
     return sum(lexicon.idf(t) ** 2 for t in q_terms & text_terms) / total
+
+
+def _asked_drugs(q_terms: set[str]) -> set[str]:
+    """The drugs a question names; a psychedelic also counts as "psychedelics" and back."""
+    asked = q_terms & _DRUGS
+    if asked & (_CLASSIC_PSYCHEDELICS | _PSYCHEDELICS):
+        asked |= _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
+    return asked
 
 
 def _candidates(
@@ -90,6 +107,7 @@ def _candidates(
         rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
         asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
         q_terms -= set(terms("article blog post page"))
+    asked_drugs = _asked_drugs(q_terms)
     out: list[_Candidate] = []
     for passage, entry in zip(passages, cache.get(passages), strict=True):
         if passage.section.strip().lower() in _SKIPPED_SECTIONS:
@@ -113,15 +131,24 @@ def _candidates(
         for sentence, vector, sim in zip(entry.sentences, entry.vectors, sims, strict=True):
             if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
                 continue
-            lexical = _overlap(q_terms, set(terms(sentence)) | context_terms, lexicon)
+            read_as = set(terms(sentence)) | context_terms
+            lexical = _overlap(q_terms, read_as, lexicon)
+            # "Weak evidence for phantom limb pain" in the ketamine guideline says nothing
+            # about psilocybin for phantom limb pain.
+            other_drug = asked_drugs and (read_as & _DRUGS) and not (read_as & asked_drugs)
             score = (
                 float(sim)
                 + LEXICAL_WEIGHT * lexical
                 + SECTION_WEIGHT * section_score
                 + source_adjust
+                - (OTHER_DRUG_PENALTY if other_drug else 0.0)
             )
-            out.append(_Candidate(sentence, passage, vector, score))
+            out.append(_Candidate(sentence, passage, vector, score, lexical >= 0.999))
     return out
+
+
+def _checked(candidate: _Candidate) -> bool:
+    return not is_article(candidate.passage) and is_verified(candidate.passage)
 
 
 def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate]:
@@ -136,6 +163,12 @@ def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate
         if any(float(candidate.vector @ c.vector) > NEAR_DUPLICATE for c in chosen):
             continue  # chunk overlap repeats sentences
         chosen.append(candidate)
+    if not any(_checked(c) and c.names_everything_asked for c in chosen):
+        # A checked source's finding on exactly what was asked must not be crowded out by the
+        # article's more fluent claims (the guideline's "weak evidence for migraine").
+        finding = next((c for c in ranked if _checked(c) and c.names_everything_asked), None)
+        if finding is not None and finding not in chosen:
+            chosen = [*chosen[: max_sentences - 1], finding]
     return chosen
 
 
@@ -153,9 +186,15 @@ def compose_answer(
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
     note = ""
-    has_verified = any(not is_article(p) and is_verified(p) for _, p in kept)
-    has_article = any(is_article(p) for _, p in kept)
-    if has_verified and has_article and any(t in query.lower() for t in _CONFLICT_TOPICS):
+    # The note only when both sides actually speak to the topic in the answer.
+    topics = [t for t in _CONFLICT_TOPICS if t in query.lower()]
+    checked_on_topic = any(
+        _checked(c) and any(t in c.sentence.lower() for t in topics) for c in chosen
+    )
+    article_on_topic = any(
+        is_article(c.passage) and any(t in c.sentence.lower() for t in topics) for c in chosen
+    )
+    if checked_on_topic and article_on_topic:
         note = prompts.DISAGREEMENT_NOTE
     return group_by_source(kept, note)
 

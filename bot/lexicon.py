@@ -108,6 +108,12 @@ STOPWORDS = frozenset(
         "get",
         "got",
         "whats",
+        # "Does X help Y?": every finding is about whether something helps; the word
+        # itself only rewards sentences that happen to say "help".
+        "help",
+        "helps",
+        "helped",
+        "helping",
     ]
 )
 # Patient words -> the word the sources use for the same idea.
@@ -126,6 +132,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unknowns": ("questions",),
     "unknown": ("questions",),
     "drip": ("infusion",),
+    "given": ("intravenous", "infusions"),
+    "administered": ("intravenous", "infusions"),
+    "addictive": ("misuse", "substance", "addiction"),
+    "addicted": ("misuse", "substance", "addiction"),
+    "addicting": ("misuse", "substance", "addiction"),
+    "abuse": ("misuse", "substance"),
     "iv": ("intravenous", "infusion"),
     "shrooms": ("psilocybin",),
     "mushrooms": ("psilocybin",),
@@ -219,7 +231,9 @@ class Lexicon:
             return None
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.
-        match = difflib.get_close_matches(word, self._words, n=1, cutoff=0.85)
+        # Only words with the same first letter: "esketamine" is not a misspelled "ketamine".
+        same_start = [w for w in self._words if w[0] == word[0]]
+        match = difflib.get_close_matches(word, same_start, n=1, cutoff=0.85)
         return match[0] if match else None
 
     def found_in(self, word: str, text_terms: set[str]) -> bool:
@@ -236,7 +250,9 @@ class Lexicon:
         # "differnce" -> stem "differnc" ~ "differ" (from "different"; 0.86).
         if len(word) < 7 or word in STOPWORDS:
             return False
-        long_terms = [t for t in text_terms if len(t) >= 5]
+        # Same first three letters: a misspelling keeps its start, while "esketamine" must
+        # not pass for "ketamine".
+        long_terms = [t for t in text_terms if len(t) >= 5 and t[:3] == word[:3]]
         return bool(difflib.get_close_matches(stem(word), long_terms, n=1, cutoff=0.85))
 
     def expand(self, query: str) -> str:

@@ -150,7 +150,7 @@ _INJECTION = re.compile(
 _TOPIC = re.compile(
     r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain(s|ful)?\b|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
     r"nmda|esketamin|dose|side effect|treatment|therapy|drug|medic|opioid|depress|ayahuasca|"
-    r"mushroom|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
+    r"mushroom|microdos|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
 )
 
 

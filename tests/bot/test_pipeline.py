@@ -72,13 +72,39 @@ def test_every_sentence_verbatim_in_its_cited_passage(answers) -> None:  # type:
     assert checked > 20
 
 
-def test_checked_finding_shown_first_when_sources_disagree(corpus_bot) -> None:  # type: ignore[no-untyped-def]
-    a = corpus_bot.answer("Does ketamine help fibromyalgia?")
+@pytest.mark.parametrize("condition", ["fibromyalgia", "migraines"])
+def test_checked_finding_shown_first_when_sources_disagree(corpus_bot, condition: str) -> None:  # type: ignore[no-untyped-def]
+    # The article's fluent claim scores higher; the guideline's finding must still be shown.
+    a = corpus_bot.answer(f"Does ketamine help {condition}?")
     assert a.verdict is Verdict.ANSWERED and a.lead == prompts.DISAGREEMENT_NOTE
     assert a.parts[0].heading == prompts.LEAD_VERIFIED
     assert a.parts[-1].heading == prompts.LEAD_ARTICLE
     verified = " ".join(s for s, _ in a.parts[0].items)
-    assert "Weak or no evidence" in verified and "fibromyalgia" in verified
+    assert "Weak or no evidence" in verified and condition.rstrip("s") in verified
+
+
+def test_findings_about_another_drug_are_left_out(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """The ketamine guideline's "weak evidence for phantom limb pain" is not about psilocybin."""
+    a = corpus_bot.answer("can psilocybin help phantom limb pain")
+    assert a.verdict is Verdict.ANSWERED
+    assert "pmid-29870458" not in {c.source_id for c in a.citations}, a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("is ketamine addictive?", "precautions against misuse"),
+        ("how is ketamine given for pain", "intravenous ketamine infusions"),
+    ],
+)
+def test_patient_words_find_the_sources_words(corpus_bot, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    a = corpus_bot.answer(question)
+    assert expected in a.text
+
+
+def test_a_word_that_contains_a_corpus_word_is_not_a_misspelling(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """ "esketamine" is another drug, not a misspelled "ketamine": the sources do not cover it."""
+    assert corpus_bot.answer("is esketamine the same as ketamine").verdict is Verdict.NOT_COVERED
 
 
 @pytest.mark.parametrize(
