@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot import prompts
 from bot.citations import is_article, is_verified, make_citation
 from bot.embeddings import Vectors
-from bot.lexicon import Lexicon, question_terms, terms
+from bot.lexicon import Lexicon, about_another_drug, asked_drugs_of, question_terms, terms
 from bot.types import AnswerPart, Citation, Passage
 from bot.vector_cache import VectorCache
 
@@ -40,11 +40,6 @@ LEXICAL_WEIGHT = 0.35
 SECTION_WEIGHT = 0.25
 VERIFIED_BONUS = 0.05
 UNVERIFIED_PENALTY = 0.08
-_CLASSIC_PSYCHEDELICS = frozenset(terms("psilocybin lsd mdma dmt ayahuasca"))
-_PSYCHEDELICS = frozenset(terms("psychedelics"))
-_DRUGS = frozenset(terms("ketamine esketamine")) | _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
-OTHER_DRUG_PENALTY = 0.3
-"""Large enough to drop a sentence about another drug whenever anything else answers."""
 KEEP_WITHIN = 0.22
 """Sentences scoring more than this below the best one are left out, however few remain."""
 NEAR_DUPLICATE = 0.9
@@ -82,14 +77,6 @@ def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float
     return sum(lexicon.idf(t) ** 2 for t in q_terms & text_terms) / total
 
 
-def _asked_drugs(q_terms: set[str]) -> set[str]:
-    """The drugs a question names; a psychedelic also counts as "psychedelics" and back."""
-    asked = q_terms & _DRUGS
-    if asked & (_CLASSIC_PSYCHEDELICS | _PSYCHEDELICS):
-        asked |= _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
-    return asked
-
-
 def _candidates(
     query: str,
     query_vector: Vectors,
@@ -107,7 +94,7 @@ def _candidates(
         rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
         asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
         q_terms -= set(terms("article blog post page"))
-    asked_drugs = _asked_drugs(q_terms)
+    asked_drugs = asked_drugs_of(q_terms)
     out: list[_Candidate] = []
     for passage, entry in zip(passages, cache.get(passages), strict=True):
         if passage.section.strip().lower() in _SKIPPED_SECTIONS:
@@ -132,16 +119,16 @@ def _candidates(
             if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
                 continue
             read_as = set(terms(sentence)) | context_terms
+            if about_another_drug(read_as, asked_drugs):
+                # "Serious side effects were rare" in the ketamine guideline says nothing
+                # about psilocybin's side effects, however well it matches the words.
+                continue
             lexical = _overlap(q_terms, read_as, lexicon)
-            # "Weak evidence for phantom limb pain" in the ketamine guideline says nothing
-            # about psilocybin for phantom limb pain.
-            other_drug = asked_drugs and (read_as & _DRUGS) and not (read_as & asked_drugs)
             score = (
                 float(sim)
                 + LEXICAL_WEIGHT * lexical
                 + SECTION_WEIGHT * section_score
                 + source_adjust
-                - (OTHER_DRUG_PENALTY if other_drug else 0.0)
             )
             out.append(_Candidate(sentence, passage, vector, score, lexical >= 0.999))
     return out

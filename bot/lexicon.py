@@ -184,6 +184,28 @@ def question_terms(text: str) -> set[str]:
     return out
 
 
+_CLASSIC_PSYCHEDELICS = frozenset(
+    stem(w) for w in ("psilocybin", "lsd", "mdma", "dmt", "ayahuasca")
+)
+_PSYCHEDELICS = frozenset([stem("psychedelics")])
+DRUGS = (
+    frozenset(stem(w) for w in ("ketamine", "esketamine")) | _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
+)
+
+
+def asked_drugs_of(q_terms: set[str]) -> set[str]:
+    """The drugs a question names; a psychedelic also counts as "psychedelics" and back."""
+    asked = q_terms & DRUGS
+    if asked & (_CLASSIC_PSYCHEDELICS | _PSYCHEDELICS):
+        asked |= _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
+    return asked
+
+
+def about_another_drug(text_terms: set[str], asked_drugs: set[str]) -> bool:
+    """Whether text (with its context) names drugs, none of them the ones asked about."""
+    return bool(asked_drugs) and bool(text_terms & DRUGS) and not text_terms & asked_drugs
+
+
 def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
     """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}."""
     found: dict[str, str] = {}

@@ -14,7 +14,14 @@ from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
-from bot.lexicon import STOPWORDS, Lexicon, terms
+from bot.lexicon import (
+    STOPWORDS,
+    Lexicon,
+    about_another_drug,
+    asked_drugs_of,
+    question_terms,
+    terms,
+)
 from bot.retrieve import Retriever
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
@@ -231,13 +238,21 @@ def general_form(question: str) -> str:
 
 def _key_words_found(question: str, passages: Sequence[Passage], lexicon: Lexicon) -> bool:
     """More than half of the question's rarer content words must appear in the passages
-    (stemmed; a misspelling or a patient word counts when its source form is there)."""
+    (stemmed; a misspelling or a patient word counts when its source form is there), leaving
+    out passages about another drug than the one asked about ("is ketamine legal?" is not
+    answered by the legal status of psilocybin)."""
     words = {
         w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in STOPWORDS and len(w) > 2
     } - _GENERIC
     if not words:
         return True
-    text_terms = {t for p in passages for t in terms(f"{p.section} {p.text}")}
+    asked = asked_drugs_of(question_terms(question))
+    text_terms: set[str] = set()
+    for passage in passages:
+        title = str(passage.metadata.get("title", ""))
+        passage_terms = set(terms(f"{title} {passage.section} {passage.text}"))
+        if not about_another_drug(passage_terms, asked):
+            text_terms |= passage_terms
     found = sum(1 for w in words if lexicon.found_in(w, text_terms))
     return found * 2 > len(words)
 

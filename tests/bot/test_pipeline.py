@@ -83,11 +83,24 @@ def test_checked_finding_shown_first_when_sources_disagree(corpus_bot, condition
     assert "Weak or no evidence" in verified and condition.rstrip("s") in verified
 
 
-def test_findings_about_another_drug_are_left_out(corpus_bot) -> None:  # type: ignore[no-untyped-def]
-    """The ketamine guideline's "weak evidence for phantom limb pain" is not about psilocybin."""
-    a = corpus_bot.answer("can psilocybin help phantom limb pain")
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The ketamine guideline's "weak evidence for phantom limb pain" is not about psilocybin,
+        "can psilocybin help phantom limb pain",
+        # nor are its "serious side effects were rare" about psilocybin's side effects.
+        "what are the side effects of psilocybin",
+    ],
+)
+def test_findings_about_another_drug_are_left_out(corpus_bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    a = corpus_bot.answer(question)
     assert a.verdict is Verdict.ANSWERED
     assert "pmid-29870458" not in {c.source_id for c in a.citations}, a.text
+
+
+def test_a_question_only_another_drugs_source_covers_is_not_covered(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """Only the psychedelics review speaks of legal status (Schedule I): not about ketamine."""
+    assert corpus_bot.answer("is ketamine legal").verdict is Verdict.NOT_COVERED
 
 
 @pytest.mark.parametrize(
