@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import prompts
 from bot.types import Citation, Passage
 
 
@@ -30,6 +31,20 @@ def citation_label(passage: Passage) -> str:
     return f"{short}, {journal}" if journal else short
 
 
+def passage_note(passage: Passage) -> str:
+    """Whose words a reference passage is, from its record's text_kind."""
+    if is_article(passage):
+        return ""
+    text_kind = str(passage.metadata.get("text_kind", "")).lower()
+    if "abstract" in text_kind and "not the published abstract" not in text_kind:
+        return prompts.ABSTRACT_PASSAGE_NOTE
+    if text_kind.startswith("summary"):
+        return prompts.SUMMARY_PASSAGE_NOTE
+    if text_kind.startswith("note"):
+        return prompts.NOTE_PASSAGE_NOTE
+    return ""
+
+
 def make_citation(n: int, passage: Passage) -> Citation:
     url = passage.metadata.get("url") or None
     return Citation(
@@ -44,4 +59,5 @@ def make_citation(n: int, passage: Passage) -> Citation:
         verified=is_verified(passage),
         passage=passage.text,
         kind="article" if is_article(passage) else "reference",
+        passage_note=passage_note(passage),
     )

@@ -34,6 +34,16 @@ NOT_COVERED_REPLY = (
 LEAD_VERIFIED = "What the checked sources say:"
 LEAD_ARTICLE = "What the article's author says:"
 LEAD_OTHER = "About sources that could not be checked:"
+# Under a quoted passage: whose words they are (from the record's text_kind).
+SUMMARY_PASSAGE_NOTE = (
+    "These words come from a short summary of this source written for this project. "
+    "They are not the paper's own words."
+)
+NOTE_PASSAGE_NOTE = (
+    "These words come from a note written for this project about this reference. "
+    "They are not the paper's own words."
+)
+ABSTRACT_PASSAGE_NOTE = "These words come from the paper's published abstract."
 DISAGREEMENT_NOTE = (
     "Note: the article's author and the checked sources do not fully agree here. "
     "The checked finding is shown first."

@@ -40,6 +40,7 @@ _SOURCE_FIELDS = (
     "year",
     "journal",
     "authors",
+    "text_kind",
 )
 
 

@@ -87,6 +87,9 @@ class Citation:
     passage: str
     kind: str = "reference"
     """'article' (the article's own words: its author's views) or 'reference' (a cited paper)."""
+    passage_note: str = ""
+    """Fixed text saying whose words the passage is (a summary written for this project, a
+    published abstract); empty for the article's own words."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +104,7 @@ class Citation:
             "verification": self.verification,
             "verified": self.verified,
             "passage": self.passage,
+            "passage_note": self.passage_note,
         }
 
 

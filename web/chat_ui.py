@@ -28,6 +28,7 @@ CSS = """
 .pb-sources-title { font-weight: 600; margin: 10px 0 0; }
 .pb-source details { font-size: 13px; color: #52606d; }
 .pb-unverified { color: #8a5a00; font-size: 13px; }
+.pb-passage-note { font-style: italic; margin: 4px 0; }
 .pb-kind { color: #52606d; font-size: 13px; }
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }

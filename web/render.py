@@ -30,10 +30,15 @@ def render_citation(citation: Citation, anchor: str) -> str:
             ' <span class="pb-unverified">'
             f"({escape(citation.verification or 'not verified')})</span>"
         )
+    note = (
+        f'<p class="pb-passage-note">{escape(citation.passage_note)}</p>'
+        if citation.passage_note
+        else ""
+    )
     return (
         f'<li class="pb-source" id="{anchor}-{citation.n}">'
         f'<span class="pb-n">[{citation.n}]</span> '
-        f"{link}{status}<details><summary>Show the exact passage</summary>"
+        f"{link}{status}<details><summary>Show the exact passage</summary>{note}"
         f"<blockquote>{escape(citation.passage)}</blockquote></details></li>"
     )
 

@@ -88,6 +88,9 @@ def test_chat_page_answer_citations_disclaimer_and_xss(
     assert answer.locator(".pb-source a").first.get_attribute("href").startswith("http")
     answer.locator("summary").first.click()
     assert answer.locator("blockquote").first.is_visible()
+    # [1] is the ketamine guideline: its passage is a summary, and the page says so.
+    note = answer.locator(".pb-source").first.locator(".pb-passage-note")
+    assert note.is_visible() and "written for this project" in note.inner_text()
     assert page.get_by_text("not medical advice").first.is_visible()
     assert page.evaluate("window.__pwned") is None
     answer.evaluate("node => node.scrollIntoView()")
@@ -124,10 +127,12 @@ def test_widget_on_allowed_host_page(browser: Any, live_server: LiveServer, tmp_
         page.locator("[data-painbot]").locator(".btn").click()
         frame = page.frame_locator("[data-painbot] iframe")
         frame.get_by_text("Hello from the clinic.").wait_for(timeout=10_000)
-        frame.get_by_label("Your question").fill("What is ketamine?")
+        frame.get_by_label("Your question").fill("What side effects can ketamine infusions cause?")
         frame.get_by_role("button", name="Ask").click()
         frame.locator(".pb-disc").last.wait_for(timeout=20_000)
         assert frame.locator(".pb-sources li").count() >= 1
+        # Inside a closed <details>: text_content, not the (empty) rendered inner_text.
+        assert "written for this project" in frame.locator(".pb-passage-note").first.text_content()
         after = page.evaluate(
             "[getComputedStyle(document.body).backgroundColor,"
             "getComputedStyle(document.getElementById('own')).color]"

@@ -46,3 +46,17 @@ def test_article_and_partly_verified_sources_say_what_they_are(
     html = render_answer(replace(scripted_answer, citations=(article, partly)))
     assert "the article: its author" in html and "not verified" not in html
     assert "(partly verified from public listings)" in html
+
+
+def test_passage_says_whose_words_it_is(scripted_answer: Answer) -> None:
+    from dataclasses import replace
+
+    from bot import prompts
+
+    summary = replace(
+        scripted_answer.citations[0], passage_note=prompts.SUMMARY_PASSAGE_NOTE + " <b>x</b>"
+    )
+    html = render_answer(replace(scripted_answer, citations=(summary,)))
+    note = html.index('class="pb-passage-note"')
+    assert html.index("<summary>") < note < html.index("<blockquote>")
+    assert "They are not the paper" in html and "&lt;b&gt;x&lt;/b&gt;" in html

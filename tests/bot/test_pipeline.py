@@ -290,3 +290,30 @@ def test_sentence_vectors_snapshot_makes_the_next_start_cheap(corpus_settings) -
     assert len(again.vectors) == len(first.vectors) > 0
     a = again.answer("What are the side effects of ketamine infusions?")
     assert any("Serious side effects" in s for part in a.parts for s, _ in part.items)
+
+
+def test_reference_passages_say_they_are_summaries_written_for_this_project(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    a = corpus_bot.answer("Does ketamine help fibromyalgia?")
+    notes = {c.source_id: c.passage_note for c in a.citations}
+    assert notes["pmid-29870458"] == prompts.SUMMARY_PASSAGE_NOTE
+    assert notes["article"] == ""  # the article's own words need no such note
+    assert a.to_json()["citations"][0]["passage_note"] == prompts.SUMMARY_PASSAGE_NOTE
+
+
+@pytest.mark.parametrize(
+    ("text_kind", "note"),
+    [
+        ("published abstract", prompts.ABSTRACT_PASSAGE_NOTE),
+        (
+            "summary written for this corpus; not the published abstract",
+            prompts.SUMMARY_PASSAGE_NOTE,
+        ),
+        ("note written for this corpus", prompts.NOTE_PASSAGE_NOTE),
+        ("", ""),
+    ],
+)
+def test_passage_note_follows_the_records_text_kind(text_kind: str, note: str) -> None:
+    from bot.citations import passage_note
+
+    p = Passage("pmid-1:0", "pmid-1", "t", "s", 1.0, {"text_kind": text_kind})
+    assert passage_note(p) == note
