@@ -36,6 +36,10 @@ _NAMES_THE_ARTICLE = re.compile(r"\b(this|the) (article|blog|post|page)\b", re.I
 NAMED_SOURCE_BONUS = 0.06
 _AUTHORSHIP = re.compile(r"\b(who|wrote|written|author\w*)\b", re.I)
 _CONFLICT_TOPICS = ("migrain", "fibromyalg", "headache")
+_WEAK_EVIDENCE = re.compile(
+    r"\b(weak|no|little|limited|insufficient|inconclusive) (or no )?evidence\b|\bnot supported\b",
+    re.I,
+)
 LEXICAL_WEIGHT = 0.35
 SECTION_WEIGHT = 0.25
 VERIFIED_BONUS = 0.05
@@ -173,10 +177,14 @@ def compose_answer(
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
     note = ""
-    # The note only when both sides actually speak to the topic in the answer.
+    # The note only when, in this answer, a checked source finds weak or no evidence on the
+    # topic and the article speaks to the same topic.
     topics = [t for t in _CONFLICT_TOPICS if t in query.lower()]
     checked_on_topic = any(
-        _checked(c) and any(t in c.sentence.lower() for t in topics) for c in chosen
+        _checked(c)
+        and _WEAK_EVIDENCE.search(c.sentence)
+        and any(t in c.sentence.lower() for t in topics)
+        for c in chosen
     )
     article_on_topic = any(
         is_article(c.passage) and any(t in c.sentence.lower() for t in topics) for c in chosen

@@ -317,3 +317,11 @@ def test_passage_note_follows_the_records_text_kind(text_kind: str, note: str) -
 
     p = Passage("pmid-1:0", "pmid-1", "t", "s", 1.0, {"text_kind": text_kind})
     assert passage_note(p) == note
+
+
+def test_no_disagreement_note_when_no_checked_source_disputes_the_topic(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """Psilocybin for cluster headache: the review only counts studies, it disputes nothing."""
+    a = corpus_bot.answer(
+        "what about side effects?", ["Tell me about psilocybin for cluster headaches"]
+    )
+    assert a.verdict is Verdict.ANSWERED and a.lead != prompts.DISAGREEMENT_NOTE
