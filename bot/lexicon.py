@@ -52,6 +52,11 @@ STOPWORDS = frozenset(
         "would",
         "will",
         "about",
+        "after",
+        "before",
+        "during",
+        "while",
+        "without",
         "as",
         "by",
         "at",
@@ -188,6 +193,29 @@ def question_terms(text: str) -> set[str]:
     return out
 
 
+# Common short words of Spanish, French, Portuguese, German and Italian that English lacks.
+_FOREIGN_FUNCTION_WORDS = frozenset(
+    # Spanish, French, Portuguese, German, Italian.
+    " ".join(
+        [
+            "el la los las del que en un una por para con es está qué cómo mi mis se lo al",
+            "como son hay puedo ayuda le les des du est et pour avec une je mon ma mes ce qui",
+            "dans pas peut o os da dos das não com um é eu meu minha pode der die das und ist",
+            "nicht mit ich mein ein eine für kann wie bei il gli della che è per mio mia posso",
+            "non",
+        ]
+    ).split()
+)
+
+
+def looks_non_english(text: str) -> bool:
+    """At least two common words of another language, and more of them than English ones."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    foreign = sum(1 for w in words if w in _FOREIGN_FUNCTION_WORDS)
+    english = sum(1 for w in words if w in STOPWORDS)
+    return foreign >= 2 and foreign > english
+
+
 _CLASSIC_PSYCHEDELICS = frozenset(
     stem(w) for w in ("psilocybin", "lsd", "mdma", "dmt", "ayahuasca")
 )
@@ -253,7 +281,9 @@ class Lexicon:
         """The corpus word a misspelled question word most likely means ("migranes")."""
         import difflib
 
-        if len(word) < 5 or word in STOPWORDS or self._df.get(stem(word)):
+        # Six letters at least: a short real word is too often one edit from another
+        # ("drive" -> "driven").
+        if len(word) < 6 or word in STOPWORDS or self._df.get(stem(word)):
             return None
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.

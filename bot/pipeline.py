@@ -19,6 +19,7 @@ from bot.lexicon import (
     Lexicon,
     about_another_drug,
     asked_drugs_of,
+    looks_non_english,
     question_terms,
     terms,
 )
@@ -172,6 +173,10 @@ class Bot:
 
         if verdict is Verdict.CRISIS:
             return finish(verdict, prompts.CRISIS_REPLY)
+        if looks_non_english(question):
+            # The sources are in English; say so in the asker's language, with the
+            # emergency line, rather than "not covered" in a language they may not read.
+            return finish(Verdict.NOT_COVERED, prompts.ENGLISH_ONLY_REPLY)
         if verdict is Verdict.OFF_TOPIC:
             return finish(verdict, prompts.OFF_TOPIC_REPLY)
 
@@ -295,6 +300,15 @@ _GENERIC = frozenset(
         "things",
         "cover",
         "covered",
+        "happen",
+        "happens",
+        "happened",
+        # How the patient feels about it, not what they ask about.
+        "scared",
+        "afraid",
+        "worried",
+        "nervous",
+        "frightened",
     ]
 )
 

@@ -31,6 +31,16 @@ NOT_COVERED_REPLY = (
     "long-term pain. Please ask your doctor or nurse about it."
 )
 
+# For questions in another language: the sources and the answers are in English only.
+ENGLISH_ONLY_REPLY = (
+    "I can only answer questions in English. "
+    "Solo puedo responder preguntas en inglés. Si está en peligro, llame al 911. "
+    "Je ne peux répondre qu'en anglais. En cas de danger, appelez les urgences. "
+    "Só posso responder em inglês. Em caso de perigo, ligue para a emergência. "
+    "Ich kann nur auf Englisch antworten. Bei Gefahr rufen Sie den Notruf. "
+    "Posso rispondere solo in inglese. In caso di pericolo, chiami l'emergenza."
+)
+
 LEAD_VERIFIED = "What the checked sources say:"
 LEAD_ARTICLE = "What the article's author says:"
 LEAD_OTHER = "About sources that could not be checked:"

@@ -278,6 +278,8 @@ class ChunkStore:
         out: dict[str, SourceRecord] = {}
         for ids, metas, _docs in self._pages(self._manifest, documents=False):
             for source_id, meta in zip(ids, metas, strict=True):
+                if meta is None:  # being removed by another process right now
+                    continue
                 out[source_id] = SourceRecord(
                     source_id=source_id,
                     content_hash=str(meta["content_hash"]),
@@ -372,7 +374,7 @@ class ChunkStore:
         orphans: list[str] = []
         for ids, metas, _docs in self._pages(self._chunks, documents=False):
             for record_id, meta in zip(ids, metas, strict=True):
-                if active.get(str(meta.get("source_id"))) != meta.get("version"):
+                if meta is None or active.get(str(meta.get("source_id"))) != meta.get("version"):
                     orphans.append(record_id)
         step = max(1, int(self._client.get_max_batch_size()))
         for start in range(0, len(orphans), step):
@@ -405,7 +407,7 @@ class ChunkStore:
                     result["distances"][0],
                     strict=True,
                 )
-                if active.get(str(meta.get("source_id"))) == meta.get("version")
+                if _is_live(meta, doc, active)
             ]
             if len(passages) >= k or n >= total:
                 return passages[:k]
@@ -417,7 +419,7 @@ class ChunkStore:
         out: list[Passage] = []
         for _ids, metas, docs in self._pages(self._chunks, documents=True):
             for meta, doc in zip(metas, docs, strict=True):
-                if active.get(str(meta.get("source_id"))) == meta.get("version"):
+                if _is_live(meta, doc, active):
                     out.append(_passage(doc, meta, 0.0))
         out.sort(key=lambda p: (p.source_id, int(p.metadata.get("index", 0))))
         return out
@@ -452,6 +454,14 @@ class ChunkStore:
             if len(ids) < _PAGE:
                 return
             offset += len(ids)
+
+
+def _is_live(meta: dict[str, Any] | None, document: str | None, active: dict[str, str]) -> bool:
+    """A chunk of the live version of its source. A record another process is deleting
+    right now can come back from a query without its metadata or text: not live."""
+    if meta is None or document is None:
+        return False
+    return active.get(str(meta.get("source_id"))) == meta.get("version")
 
 
 def _passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:

@@ -325,3 +325,34 @@ def test_no_disagreement_note_when_no_checked_source_disputes_the_topic(corpus_b
         "what about side effects?", ["Tell me about psilocybin for cluster headaches"]
     )
     assert a.verdict is Verdict.ANSWERED and a.lead != prompts.DISAGREEMENT_NOTE
+
+
+@pytest.mark.parametrize(
+    ("question", "foreign"),
+    [
+        ("¿La ketamina ayuda con el dolor crónico?", True),
+        ("Qu'est-ce que la kétamine et est-ce sûr?", True),
+        ("Hilft Ketamin bei Schmerzen und ist das sicher?", True),
+        ("La ketamina è sicura per il dolore?", True),
+        ("What is ketamine?", False),
+        ("Is ketamine used in the ER and the clinic?", False),
+        ("can i mix it con alcohol", False),
+    ],
+)
+def test_looks_non_english(question: str, foreign: bool) -> None:
+    from bot.lexicon import looks_non_english
+
+    assert looks_non_english(question) is foreign
+
+
+def test_other_languages_get_the_english_only_reply_but_crisis_first(
+    corpus_bot, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("retrieval ran")
+
+    monkeypatch.setattr(corpus_bot.retriever, "retrieve", boom)
+    a = corpus_bot.answer("¿La ketamina ayuda con el dolor crónico?")
+    assert a.verdict is Verdict.NOT_COVERED and a.text == prompts.ENGLISH_ONLY_REPLY
+    assert "911" in a.text and a.disclaimer == prompts.DISCLAIMER
+    assert corpus_bot.answer("quiero suicidarme por el dolor").verdict is Verdict.CRISIS

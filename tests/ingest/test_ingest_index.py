@@ -304,3 +304,26 @@ def test_reader_sees_changes_made_by_another_process(
     assert json.loads(done.stdout)["added"] == 1, done.stderr
     assert [p.chunk_id for p in reader.query(question, 2)] == ["b:0", "a:0"]
     assert {p.chunk_id for p in reader.all_passages()} == {"a:0", "b:0"}
+
+
+def test_query_skips_a_record_deleted_while_it_was_read(
+    settings: Settings, write_record, counting, monkeypatch
+) -> None:
+    """Seen under load: during a re-ingest in another process Chroma returned a hit whose
+    metadata and text were already gone (None), and the query raised AttributeError."""
+    folder = write_record("a").parent
+    write_record("b")
+    ingest_paths(settings, [folder], embedder=counting)
+    store = _open(settings, counting)
+    real_query = store._chunks.query
+
+    def half_deleted(**kwargs):  # type: ignore[no-untyped-def]
+        result = real_query(**kwargs)
+        result["metadatas"][0][0] = None
+        result["documents"][0][0] = None
+        return result
+
+    monkeypatch.setattr(store._chunks, "query", half_deleted)
+    vector = counting.embed_query("record")
+    passages = store.query(vector, 2)
+    assert len(passages) == 1 and passages[0].text
