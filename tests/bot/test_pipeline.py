@@ -98,26 +98,17 @@ def test_findings_about_another_drug_are_left_out(corpus_bot, question: str) -> 
     assert "pmid-29870458" not in {c.source_id for c in a.citations}, a.text
 
 
-def test_a_question_only_another_drugs_source_covers_is_not_covered(corpus_bot) -> None:  # type: ignore[no-untyped-def]
-    """Only the psychedelics review speaks of legal status (Schedule I): not about ketamine."""
-    assert corpus_bot.answer("is ketamine legal").verdict is Verdict.NOT_COVERED
-
-
 @pytest.mark.parametrize(
-    ("question", "expected"),
+    "question",
     [
-        ("is ketamine addictive?", "precautions against misuse"),
-        ("how is ketamine given for pain", "intravenous ketamine infusions"),
+        # Only the psychedelics review speaks of legal status (Schedule I): not about ketamine.
+        "is ketamine legal",
+        # "esketamine" is another drug, not a misspelled "ketamine".
+        "is esketamine the same as ketamine",
     ],
 )
-def test_patient_words_find_the_sources_words(corpus_bot, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
-    a = corpus_bot.answer(question)
-    assert expected in a.text
-
-
-def test_a_word_that_contains_a_corpus_word_is_not_a_misspelling(corpus_bot) -> None:  # type: ignore[no-untyped-def]
-    """ "esketamine" is another drug, not a misspelled "ketamine": the sources do not cover it."""
-    assert corpus_bot.answer("is esketamine the same as ketamine").verdict is Verdict.NOT_COVERED
+def test_near_misses_are_not_covered(corpus_bot, question: str) -> None:  # type: ignore[no-untyped-def]
+    assert corpus_bot.answer(question).verdict is Verdict.NOT_COVERED
 
 
 @pytest.mark.parametrize(
@@ -126,6 +117,10 @@ def test_a_word_that_contains_a_corpus_word_is_not_a_misspelling(corpus_bot) -> 
         ("What are the side effects of ketamine infusions?", "Serious side effects were rare"),
         ("What is CRPS?", "Complex regional pain syndrome (CRPS): moderate evidence"),
         ("Who wrote this article?", "Dr. David George"),
+        # Patient words find the sources' words.
+        ("is ketamine addictive?", "precautions against misuse"),
+        ("how is ketamine given for pain", "intravenous ketamine infusions"),
+        ("what does ketamine feel like", "altered states of consciousness"),
     ],
 )
 def test_answer_quotes_the_sentence_that_answers(corpus_bot, question: str, expected: str) -> None:  # type: ignore[no-untyped-def]
