@@ -28,7 +28,9 @@ def citation_label(passage: Passage) -> str:
         return f"PubMed ID {pmid} (unverified reference)"
     short = str(meta.get("short_citation") or meta.get("title") or passage.source_id)
     journal = meta.get("journal")
-    return f"{short}, {journal}" if journal else short
+    label = f"{short}, {journal}" if journal else short
+    # The section tells two cited passages of one paper apart in the list of sources.
+    return f"{label}, section '{passage.section}'" if passage.section else label
 
 
 def passage_note(passage: Passage) -> str:

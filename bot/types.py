@@ -78,8 +78,9 @@ class Citation:
     chunk_id: str
     title: str
     label: str
-    """Human label: 'Cohen et al., 2018 (consensus guideline), Regional Anesthesia and Pain
-    Medicine' or "Article, section 'Challenges and Future Directions'"."""
+    """Human label: "Cohen et al., 2018 (consensus guideline), Regional Anesthesia and Pain
+    Medicine, section 'Evidence by condition'" or "Article, section 'Challenges and Future
+    Directions'"."""
     url: str | None
     section: str
     verification: str

@@ -219,6 +219,20 @@ def test_unverified_label() -> None:
         "article:3", "article", "t", "Challenges and Future Directions", 1.0, {"kind": "article"}
     )
     assert citation_label(art) == "Article, section 'Challenges and Future Directions'"
+    checked = Passage(
+        "pmid-29870458:2",
+        "pmid-29870458",
+        "t",
+        "Evidence by condition",
+        1.0,
+        {
+            "verification": "identity verified",
+            "short_citation": "Cohen et al., 2018",
+            "journal": "RAPM",
+        },
+    )
+    # Two passages of one paper are told apart by their section.
+    assert citation_label(checked) == "Cohen et al., 2018, RAPM, section 'Evidence by condition'"
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "x" * 5000])
