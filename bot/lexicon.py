@@ -142,6 +142,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "feeling": ("consciousness", "experiences", "dissociative"),
     "trip": ("consciousness", "experiences", "dissociative"),
     "given": ("intravenous", "infusions"),
+    "kill": ("relief", "reduce"),
     "administered": ("intravenous", "infusions"),
     "addictive": ("misuse", "substance", "addiction"),
     "addicted": ("misuse", "substance", "addiction"),

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+# Under every reply. The emergency line is here too because no crisis filter catches every
+# wording: unseen indirect messages slipped past it in testing (docs/benchmarks.md).
 DISCLAIMER = (
     "This is general health information from the listed sources. It is not medical advice. "
-    "Talk with your own doctor or nurse before you change any care."
+    "Talk with your own doctor or nurse before you change any care. "
+    "In an emergency, call 911 or your local emergency number. "
+    "You can call or text 988 at any time."
 )
 
 CRISIS_REPLY = (

@@ -79,7 +79,7 @@ def test_labelled_sets(router: SafetyRouter, name: str) -> None:
 
 def test_embedding_layer_catches_what_keywords_miss(router: SafetyRouter) -> None:
     """A crisis in words no keyword list holds is still caught by the classifier."""
-    message = "I just feel like there's no way out and I'd rather not wake up tomorrow"
+    message = "I just feel like there's no hope and I don't see a future for me"
     assert classify(message) is not Verdict.CRISIS
     assert router.classify(message) is Verdict.CRISIS
 
