@@ -72,9 +72,7 @@ class _Candidate:
 
 
 def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float:
-    """Share of the question's vocabulary found, weighted by squared rarity. Words no source
-    uses ("wrote", once "author" stands in for it) cannot be found and are not counted."""
-    q_terms = {t for t in q_terms if lexicon.used(t)}
+    """Share of the question's vocabulary found, weighted by squared rarity."""
     total = sum(lexicon.idf(t) ** 2 for t in q_terms)
     if not total:
         return 0.0
@@ -88,7 +86,10 @@ def _candidates(
     cache: VectorCache,
     lexicon: Lexicon,
 ) -> list[_Candidate]:
-    q_terms = question_terms(query)
+    # Words no source uses ("wrote", once "author" stands in for it) cannot be found, so
+    # they would only lower every sentence's share.
+    asked_terms = question_terms(query)
+    q_terms = {t for t in asked_terms if lexicon.used(t)}
     names_the_article = bool(_NAMES_THE_ARTICLE.search(query))
     asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
     if names_the_article:
@@ -98,7 +99,7 @@ def _candidates(
         rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
         asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
         q_terms -= set(terms("article blog post page"))
-    asked_drugs = asked_drugs_of(q_terms)
+    asked_drugs = asked_drugs_of(asked_terms)
     out: list[_Candidate] = []
     for passage, entry in zip(passages, cache.get(passages), strict=True):
         if passage.section.strip().lower() in _SKIPPED_SECTIONS:

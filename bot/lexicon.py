@@ -7,6 +7,7 @@ Built from the passages themselves (no outside data): word rarity (IDF) so that
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
@@ -196,7 +197,6 @@ def question_terms(text: str) -> set[str]:
 
 # Common short words of Spanish, French, Portuguese, German and Italian that English lacks.
 _FOREIGN_FUNCTION_WORDS = frozenset(
-    # Spanish, French, Portuguese, German, Italian.
     " ".join(
         [
             "el la los las del que en un una por para con es está qué cómo mi mis se lo al",
@@ -266,7 +266,9 @@ class Lexicon:
         for text in texts:
             df.update(set(terms(text)))
             words.update(w for w in _WORD.findall(text.lower()) if len(w) >= 5)
-        self._words = sorted(words)
+        self._words_by_start: dict[str, list[str]] = {}
+        for word in sorted(words):
+            self._words_by_start.setdefault(word[0], []).append(word)
         self.n_docs = max(1, len(texts))
         self._df = df
         self.acronyms = find_acronyms(texts)
@@ -280,8 +282,6 @@ class Lexicon:
 
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelled question word most likely means ("migranes")."""
-        import difflib
-
         # Six letters at least: a short real word is too often one edit from another
         # ("drive" -> "driven").
         if len(word) < 6 or word in STOPWORDS or self._df.get(stem(word)):
@@ -289,15 +289,13 @@ class Lexicon:
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.
         # Only words with the same first letter: "esketamine" is not a misspelled "ketamine".
-        same_start = [w for w in self._words if w[0] == word[0]]
+        same_start = self._words_by_start.get(word[0], [])
         match = difflib.get_close_matches(word, same_start, n=1, cutoff=0.85)
         return match[0] if match else None
 
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word
         the sources use for the same idea."""
-        import difflib
-
         candidates = [word, *SYNONYMS.get(word, ())]
         if corrected := self.correct(word):
             candidates.append(corrected)
