@@ -122,8 +122,12 @@ STOPWORDS = frozenset(
         "helping",
     ]
 )
+_EXPERIENCE = ("consciousness", "experiences", "dissociative")
+_MISUSE = ("misuse", "substance", "addiction")
 # Patient words -> the word the sources use for the same idea.
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("feel", "feels", "feeling", "trip"), _EXPERIENCE),
+    **dict.fromkeys(("addictive", "addicted", "addicting"), _MISUSE),
     "wrote": ("author",),
     "written": ("author",),
     "writer": ("author",),
@@ -138,16 +142,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unknowns": ("questions",),
     "unknown": ("questions",),
     "drip": ("infusion",),
-    "feel": ("consciousness", "experiences", "dissociative"),
-    "feels": ("consciousness", "experiences", "dissociative"),
-    "feeling": ("consciousness", "experiences", "dissociative"),
-    "trip": ("consciousness", "experiences", "dissociative"),
     "given": ("intravenous", "infusions"),
     "kill": ("relief", "reduce"),
     "administered": ("intravenous", "infusions"),
-    "addictive": ("misuse", "substance", "addiction"),
-    "addicted": ("misuse", "substance", "addiction"),
-    "addicting": ("misuse", "substance", "addiction"),
     "abuse": ("misuse", "substance"),
     "iv": ("intravenous", "infusion"),
     "shrooms": ("psilocybin",),
