@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
 import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from stand_in_http import serve
 
 from bot.config import Settings
 from bot.types import Answer, AnswerPart, Citation, Verdict
@@ -131,11 +135,25 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(app_settings: Settings, app_bot: Any) -> Iterator[LiveServer]:
+def clinic_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A clinic's own web site on another origin: a folder served for the whole session.
+
+    Its port stays bound from the start, so no client connection can take it in between
+    (a fixed "app port + 1" once collided with a browser's outgoing connection)."""
+    folder = tmp_path_factory.mktemp("clinic-site")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with serve(handler) as base:
+        yield folder, base
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    app_settings: Settings, app_bot: Any, clinic_site: tuple[Path, str]
+) -> Iterator[LiveServer]:
     import app as app_module
 
     port = free_port()
-    settings = app_settings.model_copy(update={"allowed_origins": [f"http://127.0.0.1:{port + 1}"]})
+    settings = app_settings.model_copy(update={"allowed_origins": [clinic_site[1]]})
     server = LiveServer(app_module.build(settings, app_bot), port)
     server.settings = settings  # type: ignore[attr-defined]
     server.start()

@@ -7,6 +7,7 @@ import http.server
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,6 @@ from stand_in_http import serve
 pytestmark = pytest.mark.browser
 XSS = '<img src=x onerror="window.__pwned=1">'
 LiveServer = Any
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,19 +46,28 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def host_page(tmp: Path, server: LiveServer, port: int) -> Iterator[str]:
-    (tmp / "index.html").write_text(
-        "<!doctype html><html><head>"
-        '<meta name=viewport content="width=device-width, initial-scale=1">'
-        "<style>body{background:rgb(250,240,230);font-family:serif}"
-        "button{color:rgb(255,0,0)}</style></head><body><h1>Clinic</h1><button id=own>Own</button>"
-        f'<script src="{server.url}/widget.js" data-title="Ask about ketamine" '
-        'data-color="#0b6e4f" '
-        'data-position="right" data-greeting="Hello from the clinic." async></script></body></html>'
-    )
+HOST_PAGE = (
+    "<!doctype html><html><head>"
+    '<meta name=viewport content="width=device-width, initial-scale=1">'
+    "<style>body{background:rgb(250,240,230);font-family:serif}"
+    "button{color:rgb(255,0,0)}</style></head><body><h1>Clinic</h1><button id=own>Own</button>"
+    '<script src="{app}/widget.js" data-title="Ask about ketamine" data-color="#0b6e4f" '
+    'data-position="right" data-greeting="Hello from the clinic." async></script></body></html>'
+)
+
+
+def host_page(folder: Path, server: LiveServer, base: str) -> str:
+    """The clinic's page with the embed snippet, as the folder served at ``base`` holds it."""
+    (folder / "index.html").write_text(HOST_PAGE.replace("{app}", server.url))
+    return f"{base}/index.html"
+
+
+@contextmanager
+def other_site(tmp: Path, server: LiveServer) -> Iterator[str]:
+    """The same page on an origin the app does not allow."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp))
-    with serve(handler, port) as base:
-        yield f"{base}/index.html"
+    with serve(handler) as base:
+        yield host_page(tmp, server, base)
 
 
 def test_chat_page_answer_citations_disclaimer_and_xss(
@@ -116,36 +118,39 @@ def test_example_question_and_feedback_stored(browser: Any, live_server: LiveSer
     page.close()
 
 
-def test_widget_on_allowed_host_page(browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
-    for url in host_page(tmp_path, live_server, live_server.port + 1):
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.goto(url)
-        before = page.evaluate(
-            "[getComputedStyle(document.body).backgroundColor,"
-            "getComputedStyle(document.getElementById('own')).color]"
-        )
-        page.locator("[data-painbot]").locator(".btn").click()
-        frame = page.frame_locator("[data-painbot] iframe")
-        frame.get_by_text("Hello from the clinic.").wait_for(timeout=10_000)
-        frame.get_by_label("Your question").fill("What side effects can ketamine infusions cause?")
-        frame.get_by_role("button", name="Ask").click()
-        frame.locator(".pb-disc").last.wait_for(timeout=20_000)
-        assert frame.locator(".pb-sources li").count() >= 1
-        # Inside a closed <details>: text_content, not the (empty) rendered inner_text.
-        assert "written for this project" in frame.locator(".pb-passage-note").first.text_content()
-        after = page.evaluate(
-            "[getComputedStyle(document.body).backgroundColor,"
-            "getComputedStyle(document.getElementById('own')).color]"
-        )
-        assert before == after == ["rgb(250, 240, 230)", "rgb(255, 0, 0)"]
-        page.screenshot(path=str(DOCS / "widget.png"))
-        page.close()
+def test_widget_on_allowed_host_page(
+    browser: Any, live_server: LiveServer, clinic_site: tuple[Path, str]
+) -> None:
+    folder, base = clinic_site
+    url = host_page(folder, live_server, base)
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(url)
+    before = page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor,"
+        "getComputedStyle(document.getElementById('own')).color]"
+    )
+    page.locator("[data-painbot]").locator(".btn").click()
+    frame = page.frame_locator("[data-painbot] iframe")
+    frame.get_by_text("Hello from the clinic.").wait_for(timeout=10_000)
+    frame.get_by_label("Your question").fill("What side effects can ketamine infusions cause?")
+    frame.get_by_role("button", name="Ask").click()
+    frame.locator(".pb-disc").last.wait_for(timeout=20_000)
+    assert frame.locator(".pb-sources li").count() >= 1
+    # Inside a closed <details>: text_content, not the (empty) rendered inner_text.
+    assert "written for this project" in frame.locator(".pb-passage-note").first.text_content()
+    after = page.evaluate(
+        "[getComputedStyle(document.body).backgroundColor,"
+        "getComputedStyle(document.getElementById('own')).color]"
+    )
+    assert before == after == ["rgb(250, 240, 230)", "rgb(255, 0, 0)"]
+    page.screenshot(path=str(DOCS / "widget.png"))
+    page.close()
 
 
 def test_widget_blocked_on_other_origin(
     browser: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:
-    for url in host_page(tmp_path, live_server, free_port()):
+    with other_site(tmp_path, live_server) as url:
         page = browser.new_page()
         page.goto(url)
         page.locator("[data-painbot]").locator(".btn").click()
@@ -159,16 +164,17 @@ def test_widget_blocked_on_other_origin(
 
 
 def test_widget_quiet_when_server_down(
-    browser: Any, live_server: LiveServer, tmp_path: Path
+    browser: Any, live_server: LiveServer, clinic_site: tuple[Path, str]
 ) -> None:
-    for url in host_page(tmp_path, live_server, live_server.port + 1):
-        page = browser.new_page()
-        page.goto(url)
-        page.locator("[data-painbot]").locator(".btn").wait_for()
-        page.route(f"{live_server.url}/**", lambda route: route.abort())
-        page.locator("[data-painbot]").locator(".btn").click()
-        page.locator("[data-painbot]").get_by_text("not available right now").wait_for(timeout=5000)
-        page.close()
+    folder, base = clinic_site
+    url = host_page(folder, live_server, base)
+    page = browser.new_page()
+    page.goto(url)
+    page.locator("[data-painbot]").locator(".btn").wait_for()
+    page.route(f"{live_server.url}/**", lambda route: route.abort())
+    page.locator("[data-painbot]").locator(".btn").click()
+    page.locator("[data-painbot]").get_by_text("not available right now").wait_for(timeout=5000)
+    page.close()
 
 
 def test_answer_points_headings_and_citation_links(browser: Any, live_server: LiveServer) -> None:
@@ -237,27 +243,30 @@ def test_thumbs_down_is_stored(browser: Any, live_server: LiveServer) -> None:
     page.close()
 
 
-def test_widget_keyboard_and_phone(browser: Any, live_server: LiveServer, tmp_path: Path) -> None:
-    for url in host_page(tmp_path, live_server, live_server.port + 1):
-        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
-        page.goto(url)
-        widget = page.locator("[data-painbot]")
-        widget.locator(".btn").wait_for()
-        widget.locator(".btn").focus()
-        page.keyboard.press("Enter")
-        frame = page.frame_locator("[data-painbot] iframe")
-        frame.get_by_label("Your question").wait_for(timeout=10_000)
-        box = widget.locator(".panel").bounding_box()
-        assert box and box["width"] >= 380 and box["height"] >= 800  # full screen on a phone
-        assert frame.locator("#pb-log").get_attribute("role") == "log"
-        assert frame.locator("#pb-log").get_attribute("aria-live") == "polite"
-        frame.get_by_label("Your question").fill("Who wrote this article?")
-        frame.get_by_label("Your question").press("Enter")
-        frame.locator(".pb-disc").last.wait_for(timeout=20_000)
-        assert frame.locator(".pb-points li").count() >= 1
-        page.keyboard.press("Escape")
-        assert widget.locator(".btn").get_attribute("aria-expanded") == "false"
-        page.close()
+def test_widget_keyboard_and_phone(
+    browser: Any, live_server: LiveServer, clinic_site: tuple[Path, str]
+) -> None:
+    folder, base = clinic_site
+    url = host_page(folder, live_server, base)
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(url)
+    widget = page.locator("[data-painbot]")
+    widget.locator(".btn").wait_for()
+    widget.locator(".btn").focus()
+    page.keyboard.press("Enter")
+    frame = page.frame_locator("[data-painbot] iframe")
+    frame.get_by_label("Your question").wait_for(timeout=10_000)
+    box = widget.locator(".panel").bounding_box()
+    assert box and box["width"] >= 380 and box["height"] >= 800  # full screen on a phone
+    assert frame.locator("#pb-log").get_attribute("role") == "log"
+    assert frame.locator("#pb-log").get_attribute("aria-live") == "polite"
+    frame.get_by_label("Your question").fill("Who wrote this article?")
+    frame.get_by_label("Your question").press("Enter")
+    frame.locator(".pb-disc").last.wait_for(timeout=20_000)
+    assert frame.locator(".pb-points li").count() >= 1
+    page.keyboard.press("Escape")
+    assert widget.locator(".btn").get_attribute("aria-expanded") == "false"
+    page.close()
 
 
 def test_html_in_sources_is_shown_as_text(browser: Any, scripted_server: LiveServer) -> None:
