@@ -151,9 +151,11 @@ def kill_ingest_once(folder: Path, settings: Settings, rng: random.Random, mode:
             process.wait(30)
 
 
-def run_kills(tmp_path: Path, embedder: Any, kills: int, seed: int) -> dict[str, Any]:
-    folder = tmp_path / "corpus"
-    shutil.copytree(ROOT / "corpus", folder)
+def revisions_of(
+    folder: Path, tmp_path: Path
+) -> tuple[dict[Path, str], Settings, dict[str, set[str]]]:
+    """The folder's original texts, settings for a store beside it, and every version id
+    each source can have across REVISIONS (the only versions a consistent store may hold)."""
     originals = {p: p.read_text("utf-8") for p in sorted(folder.rglob("*.md"))}
     settings = Settings(store_dir=tmp_path / "chroma", corpus_dir=folder)
     versions: dict[str, set[str]] = defaultdict(set)
@@ -161,6 +163,13 @@ def run_kills(tmp_path: Path, embedder: Any, kills: int, seed: int) -> dict[str,
         set_revision(folder, originals, revision)
         for source_id, version in versions_of(folder, settings).items():
             versions[source_id].add(version)
+    return originals, settings, versions
+
+
+def run_kills(tmp_path: Path, embedder: Any, kills: int, seed: int) -> dict[str, Any]:
+    folder = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", folder)
+    originals, settings, versions = revisions_of(folder, tmp_path)
     set_revision(folder, originals, "A")
     assert not ingest_paths(settings, [folder], embedder=embedder).failed
 
@@ -225,13 +234,7 @@ def test_disk_full_at_every_write_keeps_store_consistent(
     folder.mkdir()
     for name, text in SMALL.items():
         (folder / f"{name}.md").write_text(f"---\nid: {name}\n---\n\n## Summary\n\n{text}\n")
-    originals = {p: p.read_text("utf-8") for p in sorted(folder.rglob("*.md"))}
-    settings = Settings(store_dir=tmp_path / "chroma", corpus_dir=folder)
-    versions: dict[str, set[str]] = defaultdict(set)
-    for revision in REVISIONS:
-        set_revision(folder, originals, revision)
-        for source_id, version in versions_of(folder, settings).items():
-            versions[source_id].add(version)
+    originals, settings, versions = revisions_of(folder, tmp_path)
 
     set_revision(folder, originals, "A")
     ingest_paths(settings, [folder], embedder=embedder)
