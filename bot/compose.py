@@ -159,7 +159,7 @@ def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate
         # A checked source's finding on exactly what was asked must not be crowded out by the
         # article's more fluent claims (the guideline's "weak evidence for migraine").
         finding = next((c for c in ranked if _checked(c) and c.names_everything_asked), None)
-        if finding is not None and finding not in chosen:
+        if finding is not None:  # not among the chosen, by the test above
             chosen = [*chosen[: max_sentences - 1], finding]
     return chosen
 
