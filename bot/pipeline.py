@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WARM_CACHE_MAX_PASSAGES = 2000
-"""Stores this small get every sentence embedded at load; larger ones fill the cache lazily."""
-
-
 class Bot:
     """Loaded once (embedder, store, BM25); answers many questions."""
 
@@ -47,7 +43,7 @@ class Bot:
         self.embedder = embedder
         self.store = store
         self.safety = SafetyRouter(embedder)
-        self.vectors = VectorCache(embedder)
+        self.vectors = VectorCache(embedder, store)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
         self._checked = time.monotonic()
@@ -61,19 +57,10 @@ class Bot:
     def _build_lexicon(self) -> Lexicon:
         passages = self.retriever.keyword.passages
         lexicon = Lexicon([p.text for p in passages])
-        if len(passages) <= WARM_CACHE_MAX_PASSAGES:
-            # Every sentence vector now, not during the first answers: from the snapshot of the
-            # last start when the texts are unchanged, else embedded (a few seconds) and saved.
-            snapshot = self.settings.cache_dir / "sentence-vectors.npz"
-            if snapshot.exists():
-                self.vectors.load(snapshot, self.embedder.model_id)
-            before = len(self.vectors)
-            self.vectors.get(passages)
-            if len(self.vectors) != before or not snapshot.exists():
-                try:
-                    self.vectors.save(snapshot, self.embedder.model_id)
-                except OSError as exc:  # a read-only disk only costs start-up time
-                    log.warning("could not save %s: %s", snapshot, exc)
+        # Sentence vectors come from the store; a store made before they were stored gets them
+        # made now, not during the first answers.
+        snapshot = self.settings.cache_dir / "sentence-vectors.npz"
+        self.vectors.prepare(passages, snapshot, self.embedder.model_id)
         return lexicon
 
     def refresh_if_changed(self) -> bool:
