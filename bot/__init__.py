@@ -14,10 +14,16 @@ __all__ = ["Answer", "Bot", "Settings", "load"]
 
 
 def load(settings: Settings) -> Bot:
-    """Load the embedder, the store and the keyword index once; see bot.pipeline.load."""
+    """Load the embedder, the store and the keyword index once; see bot.pipeline.load.
+
+    With ``settings.answer_cache`` on, ``answer`` reuses answers (bot/answer_cache.py).
+    """
+    from bot.answer_cache import install
     from bot.pipeline import load as _load
 
-    return _load(settings)
+    loaded = _load(settings)
+    install(loaded, settings)
+    return loaded
 
 
 def __getattr__(name: str) -> Any:

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
         3, ge=0, le=10, description="Earlier user turns used to resolve follow-up questions."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest accepted question.")
+    answer_cache: bool = Field(
+        True,
+        description="Reuse the answer when the same question (with the same earlier turns) is "
+        "asked again and the store has not changed since.",
+    )
+    answer_cache_size: int = Field(
+        1000, ge=1, description="Answers the answer cache keeps (least recently used go first)."
+    )
 
     # --- optional LLM generator (off by default) -----------------------------------------
     llm_provider: str | None = Field(

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SEARCH_MARGIN = 50
+"""Candidates each retriever gives a search beyond the k passages it returns."""
+
 class Bot:
     """Loaded once (embedder, store, BM25); answers many questions."""
 
@@ -75,8 +78,10 @@ class Bot:
         return True
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
+        """Top k passages; candidates reach SEARCH_MARGIN past k, so the last ones are not cut
+        short by the candidate depth (as the SciFact evaluation has always searched)."""
         self.refresh_if_changed()
-        return self.retriever.retrieve(query, k)
+        return self.retriever.retrieve(query, k, depth=k + SEARCH_MARGIN)
 
     def as_retriever(self, k: int = 6) -> PainbotRetriever:
         """This bot's search as a LangChain retriever (see bot/lc_retriever.py)."""

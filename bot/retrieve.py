@@ -98,11 +98,15 @@ class Retriever:
         k: int | None = None,
         mode: Mode | None = None,
         vector: Vectors | None = None,
+        depth: int = 0,
     ) -> list[Passage]:
-        """Top ``k`` passages; pass the query's ``vector`` when it is already embedded."""
+        """Top ``k`` passages; pass the query's ``vector`` when it is already embedded.
+
+        Each retriever gives at least ``candidate_k`` candidates, or ``depth`` when deeper.
+        """
         mode = mode or self.settings.retrieval
         k = k or self.settings.top_k
-        n = max(self.settings.candidate_k, k)
+        n = max(self.settings.candidate_k, k, depth)
         dense: list[Passage] = []
         if vector is None and mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
