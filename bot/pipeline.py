@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 SEARCH_MARGIN = 50
 """Candidates each retriever gives a search beyond the k passages it returns."""
 
+
 class Bot:
     """Loaded once (embedder, store, BM25); answers many questions."""
 

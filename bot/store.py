@@ -65,8 +65,8 @@ class StoredSentences:
     """What ingest stores for one chunk: the vector of its text and one per sentence."""
 
     passage: Vectors
-    """Unit-length vector of the chunk's text alone (the chunk record's own vector has its
-    source's title in it)."""
+    """Unit-length vector of the chunk: the chunk record's own (its text with its source's
+    title), so a keyword-only hit's similarity means what a dense hit's does."""
     sentences: Vectors
     """One unit-length row per sentence, in the order bot.vector_cache.sentences_of gives."""
 
@@ -453,6 +453,21 @@ class ChunkStore:
         """Store sentence vectors for chunks already in the store (a store made before them)."""
         metas = [{"source_id": p.source_id, "version": p.metadata.get("version")} for p in passages]
         self._write_sentences([record_id(p) for p in passages], metas, values)
+
+    def chunk_vectors(self, ids: Sequence[str]) -> Vectors | None:
+        """The stored vectors of these chunk records in order; None when one is missing."""
+        if not ids:
+            return None
+        found: dict[str, Vectors] = {}
+        step = max(1, int(self._client.get_max_batch_size()))
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), step):
+            got = self._chunks.get(ids=wanted[start : start + step], include=["embeddings"])
+            for rid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                found[rid] = np.asarray(vector, dtype=np.float32)
+        if any(rid not in found for rid in ids):
+            return None
+        return np.stack([found[rid] for rid in ids])
 
     def sentence_ids(self) -> set[str]:
         """Ids of the chunk records whose sentence vectors are stored."""

@@ -56,20 +56,25 @@ def sentences_of(text: str) -> tuple[str, ...]:
     return tuple(_clean(s) for s in split_sentences(text))
 
 
-def embed_sentences(embedder: Embedder, texts: Sequence[str]) -> list[StoredSentences]:
-    """Vectors of each text and of its sentences; a sentence repeated (chunks overlap) once."""
+def embed_sentences(
+    embedder: Embedder, texts: Sequence[str], passages: Vectors | None = None
+) -> list[StoredSentences]:
+    """Vectors of each text's sentences (one embedding per distinct sentence: chunks overlap),
+    with ``passages`` as the texts' own vectors (embedded here when not given)."""
+    if not texts:
+        return []
     split = [sentences_of(text) for text in texts]
     unique = list(dict.fromkeys(s for sentences in split for s in sentences))
-    vectors = embedder.embed_documents(unique + list(texts)) if texts else None
-    if vectors is None:
-        return []
+    vectors = embedder.embed_documents(unique + (list(texts) if passages is None else []))
+    if passages is None:
+        passages = vectors[len(unique) :]
     row = {sentence: i for i, sentence in enumerate(unique)}
-    dimension = vectors.shape[-1]
+    dimension = passages.shape[-1]
     out = []
     for i, sentences in enumerate(split):
         rows = [row[s] for s in sentences]
         matrix = vectors[rows] if rows else np.zeros((0, dimension), np.float32)
-        out.append(StoredSentences(vectors[len(unique) + i], matrix))
+        out.append(StoredSentences(np.asarray(passages[i], dtype=np.float32), matrix))
     return out
 
 
@@ -221,7 +226,13 @@ class VectorCache:
         return out
 
     def _embed(self, missing: dict[str, Passage]) -> dict[str, PassageSentences]:
-        made = embed_sentences(self._embedder, [p.text for p in missing.values()])
+        # As ingest does: the chunk's stored vector is the passage's own.
+        chunk_vectors = (
+            self._store.chunk_vectors([record_id(p) for p in missing.values()])
+            if self._store is not None
+            else None
+        )
+        made = embed_sentences(self._embedder, [p.text for p in missing.values()], chunk_vectors)
         return {
             key: PassageSentences(sentences_of(p.text), value.sentences, value.passage)
             for (key, p), value in zip(missing.items(), made, strict=True)

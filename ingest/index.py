@@ -237,7 +237,10 @@ def ingest_paths(
                 for c in item.chunks
             ]
             vectors = embedder.embed_documents(texts)
-            sentences = embed_sentences(embedder, [c.text for item in batch for c in item.chunks])
+            # The chunk vectors double as the passages' own: a sentence's passage is its chunk.
+            sentences = embed_sentences(
+                embedder, [c.text for item in batch for c in item.chunks], vectors
+            )
             items = []
             offset = 0
             for item in batch:
@@ -285,7 +288,8 @@ def store_missing_sentences(store: ChunkStore, embedder: Embedder) -> int:
     log.info("storing sentence vectors for %d chunks that have none", len(lacking))
     for start in range(0, len(lacking), EMBED_BATCH_CHUNKS):
         batch = lacking[start : start + EMBED_BATCH_CHUNKS]
-        store.put_sentences(batch, embed_sentences(embedder, [p.text for p in batch]))
+        vectors = store.chunk_vectors([record_id(p) for p in batch])
+        store.put_sentences(batch, embed_sentences(embedder, [p.text for p in batch], vectors))
     return len(lacking)
 
 

@@ -32,7 +32,9 @@ class CountingBot:
         self.store.value += 1
         self.retriever.generation = self.store.value
 
-    def answer(self, question: str, history: Sequence[str] = (), *, id: str | None = None) -> Answer:
+    def answer(
+        self, question: str, history: Sequence[str] = (), *, id: str | None = None
+    ) -> Answer:
         self.calls += 1
         return Answer(
             verdict=Verdict.ANSWERED,
@@ -57,7 +59,10 @@ def test_same_question_is_answered_once_and_each_asker_gets_their_own_id() -> No
     again = bot.answer("  What is   ketamine?", id="b2")
     assert bot.calls == 1 and again.text == first.text
     assert (first.id, again.id) == ("a1", "b2")
-    assert again.question == "  What is   ketamine?" and again.timings_ms.keys() == {"total", "cache"}
+    assert again.question == "  What is   ketamine?" and again.timings_ms.keys() == {
+        "total",
+        "cache",
+    }
     assert cache.stats() == {
         "entries": 1,
         "max_entries": 10,
@@ -122,7 +127,7 @@ def test_off_in_settings_leaves_the_bot_alone() -> None:
 def test_errors_are_not_cached() -> None:
     from bot.errors import InvalidQuestionError
 
-    bot, cache = _cached()
+    _bot, cache = _cached()
 
     def refuse(question: str, history: Sequence[str] = (), *, id: str | None = None) -> Answer:
         raise InvalidQuestionError("empty")

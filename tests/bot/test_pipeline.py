@@ -264,12 +264,12 @@ def test_json_shape(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_sentence_vectors_snapshot_makes_the_next_start_cheap(corpus_settings) -> None:  # type: ignore[no-untyped-def]
-    """The first load embeds every sentence and saves them; the next load embeds none."""
+def test_loading_embeds_no_passage_sentence(corpus_settings) -> None:  # type: ignore[no-untyped-def]
+    """Ingest stored every sentence's vector: a load reads them and embeds none."""
     import bot
 
     snapshot = corpus_settings.cache_dir / "sentence-vectors.npz"
-    assert snapshot.exists()  # written by the session's first load
+    assert not snapshot.exists()  # only made for stores made before vectors were stored
     first = bot.load(corpus_settings)
     calls = []
     real = first.embedder.embed_documents
