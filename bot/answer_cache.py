@@ -103,16 +103,13 @@ class AnswerCache:
                     self.put(key, fresh)
                 return fresh
             ms = (time.perf_counter() - start) * 1000
+            # The asker's own id and words (lone surrogates replaced, as the bot echoes them).
+            asked = question.encode("utf-8", "replace").decode("utf-8")
             return dataclasses.replace(
-                hit, id=id, question=fresh_question(question), timings_ms={"total": ms, "cache": ms}
+                hit, id=id, question=asked, timings_ms={"total": ms, "cache": ms}
             )
 
         return cached
-
-
-def fresh_question(question: str) -> str:
-    """The asker's own text, as the bot would have echoed it (lone surrogates replaced)."""
-    return question.encode("utf-8", "replace").decode("utf-8")
 
 
 def install(bot: Any, settings: Settings) -> AnswerCache | None:
@@ -130,12 +127,7 @@ def install(bot: Any, settings: Settings) -> AnswerCache | None:
     def answered_from() -> int:
         return int(bot.retriever.generation)
 
-    plain: AnswerFn = bot.answer
-    wrapped = cache.wrap(plain, generation, answered_from)
-
-    def answer(question: str, history: Sequence[str] = (), *, id: str | None = None) -> Answer:
-        return wrapped(question, history, id=id)
-
-    setattr(bot, "answer", answer)  # noqa: B010 - an instance attribute wrapping the method
+    # Instance attributes: the method stays as it is, this bot's callers get the cached one.
+    setattr(bot, "answer", cache.wrap(bot.answer, generation, answered_from))  # noqa: B010
     setattr(bot, "answer_cache", cache)  # noqa: B010
     return cache
