@@ -37,6 +37,7 @@ class AnswerCache:
         self._max = max_entries
         self._entries: OrderedDict[Key, Answer] = OrderedDict()
         self._generation: int | None = None
+        self._read_generation: Callable[[], int] | None = None
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -86,30 +87,47 @@ class AnswerCache:
         """``answer`` with this cache in front. ``generation`` reads the store's generation;
         ``answered_from`` the generation the bot answered from (an answer made while the bot
         was still catching up with a re-ingest is not kept)."""
+        self._read_generation = generation
 
         def cached(question: str, history: Sequence[str] = (), *, id: str | None = None) -> Answer:
             if not isinstance(question, str):
                 return answer(question, history, id=id)  # let the bot reject it
-            start = time.perf_counter()
-            key = (
-                generation(),
-                normalise(question),
-                tuple(normalise(turn) for turn in history if isinstance(turn, str)),
-            )
-            hit = self.get(key)
-            if hit is None:
-                fresh = answer(question, history, id=id)
-                if answered_from is None or answered_from() == key[0]:
-                    self.put(key, fresh)
-                return fresh
-            ms = (time.perf_counter() - start) * 1000
-            # The asker's own id and words (lone surrogates replaced, as the bot echoes them).
-            asked = question.encode("utf-8", "replace").decode("utf-8")
-            return dataclasses.replace(
-                hit, id=id, question=asked, timings_ms={"total": ms, "cache": ms}
-            )
+            key = self._key(question, history)
+            hit = self._hit(key, question, id)
+            if hit is not None:
+                return hit
+            fresh = answer(question, history, id=id)
+            if answered_from is None or answered_from() == key[0]:
+                self.put(key, fresh)
+            return fresh
 
         return cached
+
+    def lookup(
+        self, question: str, history: Sequence[str] = (), *, id: str | None = None
+    ) -> Answer | None:
+        """The kept answer to this question, or None (counted as a miss); for a server that
+        wants to answer hits without waiting for a slot among the questions being computed."""
+        if self._read_generation is None or not isinstance(question, str):
+            return None
+        return self._hit(self._key(question, history), question, id)
+
+    def _key(self, question: str, history: Sequence[str]) -> Key:
+        assert self._read_generation is not None
+        turns = tuple(normalise(turn) for turn in history if isinstance(turn, str))
+        return (self._read_generation(), normalise(question), turns)
+
+    def _hit(self, key: Key, question: str, id: str | None) -> Answer | None:
+        start = time.perf_counter()
+        hit = self.get(key)
+        if hit is None:
+            return None
+        ms = (time.perf_counter() - start) * 1000
+        # The asker's own id and words (lone surrogates replaced, as the bot echoes them).
+        asked = question.encode("utf-8", "replace").decode("utf-8")
+        return dataclasses.replace(
+            hit, id=id, question=asked, timings_ms={"total": ms, "cache": ms}
+        )
 
 
 def install(bot: Any, settings: Settings) -> AnswerCache | None:

@@ -136,3 +136,12 @@ def test_errors_are_not_cached() -> None:
     with pytest.raises(InvalidQuestionError):
         cache_wrapped("")
     assert len(cache) == 0
+
+
+def test_lookup_gives_a_kept_answer_without_computing_one() -> None:
+    bot, cache = _cached()
+    assert cache.lookup("What is ketamine?") is None
+    first = bot.answer("What is ketamine?", id="a")
+    found = cache.lookup("What is ketamine?", id="c")
+    assert found is not None and found.text == first.text and found.id == "c"
+    assert cache.lookup("What is ketamine?", ("earlier?",)) is None and bot.calls == 1
