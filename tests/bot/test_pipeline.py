@@ -289,7 +289,6 @@ def test_loading_embeds_no_passage_sentence(corpus_settings) -> None:  # type: i
     n_examples = sum(
         len(x)
         for x in (
-            safety_examples.CRISIS,
             safety_examples.PERSONAL,
             safety_examples.OFF_TOPIC,
             safety_examples.ON_TOPIC,
