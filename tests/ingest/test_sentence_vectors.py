@@ -14,6 +14,7 @@ from bot.store import SENTENCES_SUFFIX, ChunkStore, record_id
 from bot.vector_cache import sentences_of
 from ingest.chunk import chunking_signature
 from ingest.index import ingest_paths
+from tests.ingest.conftest import embedded_passage_texts
 
 TEXT = (
     "Ketamine infusions were given over four hours. Pain scores fell in the first week. "
@@ -95,7 +96,6 @@ def test_no_sentence_is_embedded_while_answering(corpus_settings: Settings, embe
     counting = CountingEmbedder(embedder)
     store = _open(corpus_settings, embedder)
     engine = Bot(corpus_settings, counting, store)
-    counting.calls = 0
     for question in (
         "Is ketamine good for CRPS?",
         "What are the side effects of ketamine infusions?",
@@ -103,8 +103,8 @@ def test_no_sentence_is_embedded_while_answering(corpus_settings: Settings, embe
         "How much ketamine should I take for my back pain?",
     ):
         assert engine.answer(question).citations
-    # Questions go through embed_query; embed_documents would be sentences or passages.
-    assert counting.calls == 0 and engine.vectors.embedded_at_query == 0
+    assert engine.vectors.embedded_at_query == 0
+    assert embedded_passage_texts(counting, store) == set()  # at load or while answering
 
 
 def _make_old_store(settings: Settings, folder, embedder) -> ChunkStore:  # type: ignore[no-untyped-def]
@@ -130,10 +130,12 @@ def test_old_store_works_and_ingest_stores_its_vectors(
         engine = Bot(settings, counting, store)
     assert "Run `python -m ingest` once to store them" in caplog.text
     assert (settings.cache_dir / "sentence-vectors.npz").exists()
-    counting.calls = 0
+    assert embedded_passage_texts(counting, store)  # made at load
+    counting.seen.clear()
     answer = engine.answer("What side effects did ketamine infusions have?")
     assert answer.citations and "Ketamine infusions" in answer.text
-    assert counting.calls == 0 and engine.vectors.embedded_at_query == 0
+    assert engine.vectors.embedded_at_query == 0
+    assert embedded_passage_texts(counting, store) == set()  # not while answering
 
     report = ingest_paths(settings, [folder], embedder=counting)
     assert report.sentence_backfill == 1 and report.chunks == 0
