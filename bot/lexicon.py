@@ -319,9 +319,12 @@ class Lexicon:
             words |= corrected
         synonyms = {s for w in words for s in SYNONYMS.get(w, ()) if s not in words}
         for acronym, long_form in self.acronyms.items():
-            if re.search(rf"\b{re.escape(acronym)}\b", lower) and long_form not in lower:
+            # Substring first: a big corpus defines thousands of acronyms, and compiling a
+            # pattern for each one on every question cost more than the rest of the answer.
+            named = acronym in lower and re.search(rf"\b{re.escape(acronym)}\b", lower)
+            if named and long_form not in lower:
                 extra.append(long_form)
-            elif long_form in lower and not re.search(rf"\b{re.escape(acronym)}\b", lower):
+            elif long_form in lower and not named:
                 extra.append(acronym.upper())
         if synonyms:
             extra.append(" ".join(sorted(synonyms)))
