@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import prompts
+from bot.clinic import Clinic, with_contact
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
@@ -158,7 +159,7 @@ class Bot:
             lead: str = "",
         ) -> Answer:
             timings["total"] = (time.perf_counter() - start) * 1000
-            return Answer(
+            reply = Answer(
                 verdict=v,
                 text=text,
                 citations=composed.citations if composed else (),
@@ -170,6 +171,7 @@ class Bot:
                 parts=composed.parts if composed else (),
                 lead=lead,
             )
+            return with_contact(reply, Clinic.from_settings(self.settings))
 
         if verdict is Verdict.CRISIS:
             return finish(verdict, prompts.CRISIS_REPLY)
