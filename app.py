@@ -10,6 +10,7 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from bot.clinic import Clinic
 from bot.config import Settings
 from bot.errors import PainbotError
 from web.chat_ui import CSS, build_chat, theme
@@ -34,7 +35,13 @@ def load_bot(settings: Settings) -> tuple[Any | None, str | None]:
 def build(settings: Settings, bot: Any | None, load_error: str | None = None) -> FastAPI:
     """The whole ASGI app: API + widget from web.server, the Gradio page mounted at /."""
     app = create_app(settings, bot, load_error)
-    page = build_chat(bot, app.state.feedback, load_error, app.state.transcripts)
+    page = build_chat(
+        bot,
+        app.state.feedback,
+        load_error,
+        app.state.transcripts,
+        clinic=Clinic.from_settings(settings),
+    )
     # Gradio serves one event at a time by default; size the queue for many patients.
     page.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     return gr.mount_gradio_app(

@@ -11,6 +11,8 @@ from typing import Any
 
 import gradio as gr
 
+from bot import prompts
+from bot.clinic import Clinic
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
 from bot.transcripts import TranscriptLog
@@ -33,6 +35,8 @@ CSS = """
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }
 #pb-examples button { font-size: 14px; }
+#pb-about { margin: 0; font-size: 15px; }
+#pb-about .pb-links a { margin-right: 16px; display: inline-block; min-height: 24px; }
 .pb-heading { margin: 10px 0 2px; }
 .pb-points { margin: 0 0 6px; padding-left: 20px; }
 .pb-points li { margin: 3px 0; }
@@ -40,6 +44,25 @@ CSS = """
 .pb-lead p { margin: 0 0 8px; }
 :focus-visible { outline: 3px solid #f0b429 !important; outline-offset: 2px; }
 """
+
+
+def about_html(clinic: Clinic) -> str:
+    """The always-visible 'not a person' line and, when set, how to reach the clinic."""
+    parts = [f'<span id="pb-ai">{escape(prompts.AI_DISCLOSURE)}</span>']
+    if line := clinic.contact_line():
+        parts.append(f' <span class="pb-contact">{escape(line)}</span>')
+    links = []
+    if clinic.phone:
+        number = "".join(c for c in clinic.phone if c.isdigit() or c == "+")
+        links.append(f'<a href="tel:{escape(number, quote=True)}">Call {escape(clinic.phone)}</a>')
+    if clinic.url:
+        links.append(
+            f'<a href="{escape(clinic.url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">Clinic website</a>'
+        )
+    if links:
+        parts.append(f' <span class="pb-links">{" ".join(links)}</span>')
+    return f'<p id="pb-about">{"".join(parts)}</p>'
 
 
 def theme() -> gr.themes.Base:
@@ -58,11 +81,13 @@ def build_chat(
     load_error: str | None = None,
     transcripts: TranscriptLog | None = None,
     stream_delay_s: float = 0.01,
+    clinic: Clinic | None = None,
 ) -> gr.Blocks:
     """Build the page. ``bot=None`` shows the maintainer message instead of the chat."""
     with gr.Blocks(title="Painbot: ketamine and chronic pain") as page:
         gr.Markdown(f"# {texts.TITLE}")
         gr.Markdown(texts.PAGE_DISCLAIMER, elem_id="pb-disclaimer")
+        gr.HTML(about_html(clinic or Clinic()))
         if bot is None:
             gr.Markdown(
                 f"**{escape(load_error or texts.STORE_MISSING)}**", elem_id="pb-store-missing"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +11,12 @@ from typing import Annotated, Any, Literal, Protocol
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot import prompts
+from bot.clinic import Clinic
 from bot.config import Settings
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
@@ -64,6 +67,21 @@ class FeedbackRequest(BaseModel):
 def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def widget_page(settings: Settings) -> str:
+    """widget.html with the clinic's details and the notice setting as an inline JSON block."""
+    config = {
+        "clinic": Clinic.from_settings(settings).to_json(),
+        "ai_disclosure": prompts.AI_DISCLOSURE,
+        "notice": prompts.FIRST_USE_NOTICE if settings.widget_notice else "",
+        "notice_accept": prompts.FIRST_USE_ACCEPT,
+    }
+    # Inside <script>, only "<" could end the block early; escape the HTML-special characters.
+    data = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e")
+    data = data.replace("&", "\\u0026")
+    block = f'<script id="pb-config" type="application/json">{data}</script>'
+    return (STATIC / "widget.html").read_text(encoding="utf-8").replace("<!--PB-CONFIG-->", block)
 
 
 def create_app(
@@ -143,9 +161,11 @@ def create_app(
             headers={"Cache-Control": "public, max-age=300"},
         )
 
+    page = widget_page(settings)
+
     @app.get("/widget", include_in_schema=False)
-    async def widget() -> FileResponse:
-        return FileResponse(STATIC / "widget.html", media_type="text/html")
+    async def widget() -> HTMLResponse:
+        return HTMLResponse(page)
 
     @app.get("/widget.css", include_in_schema=False)
     async def widget_css() -> FileResponse:

@@ -24,7 +24,10 @@ FULL = Clinic("Riverside Pain Clinic", "555-0100", "https://clinic.example", "Mo
             Clinic("Riverside", "555-0100", hours="Mon-Fri 8 am to 5 pm"),
             "You can call Riverside at 555-0100, Mon-Fri 8 am to 5 pm.",
         ),
-        (Clinic("Riverside", url="https://r.example"), "You can reach Riverside at https://r.example."),
+        (
+            Clinic("Riverside", url="https://r.example"),
+            "You can reach Riverside at https://r.example.",
+        ),
         (
             FULL,
             "You can call Riverside Pain Clinic at 555-0100, Mon-Fri 8 am to 5 pm. "
@@ -44,7 +47,9 @@ def test_settings_are_trimmed_and_bad_url_refused() -> None:
 
 
 def _answer(verdict: Verdict, text: str, lead: str = "") -> Answer:
-    return Answer(verdict=verdict, text=text, citations=(), disclaimer=prompts.DISCLAIMER, lead=lead)
+    return Answer(
+        verdict=verdict, text=text, citations=(), disclaimer=prompts.DISCLAIMER, lead=lead
+    )
 
 
 def test_contact_goes_after_the_decline_and_the_not_covered_reply() -> None:
@@ -76,7 +81,11 @@ def test_other_replies_unchanged(verdict: Verdict) -> None:
     ],
 )
 def test_real_bot_adds_the_line_from_its_settings(
-    corpus_bot: Any, monkeypatch: pytest.MonkeyPatch, question: str, verdict: Verdict, has_line: bool
+    corpus_bot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    question: str,
+    verdict: Verdict,
+    has_line: bool,
 ) -> None:
     clinic = {"clinic_name": "Riverside Pain Clinic", "clinic_phone": "555-0100"}
     monkeypatch.setattr(corpus_bot, "settings", corpus_bot.settings.model_copy(update=clinic))
