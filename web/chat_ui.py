@@ -72,6 +72,14 @@ def theme() -> gr.themes.Base:
         neutral_hue="slate",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "monospace"],
+    ).set(
+        # Darker greens than the Soft theme's: white on emerald-500 and emerald-500 on
+        # emerald-100 fall below the 4.5:1 contrast WCAG AA asks of text (axe, tests/app).
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
     )
 
 

@@ -43,9 +43,7 @@ def ask(frame: Any, question: str) -> None:
     frame.locator(".pb-disc").nth(count).wait_for(timeout=30_000)
 
 
-def test_page_says_not_a_person_and_how_to_reach_the_clinic(
-    browser: Any, live_server: Any
-) -> None:
+def test_page_says_not_a_person_and_how_to_reach_the_clinic(browser: Any, live_server: Any) -> None:
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     page.goto(live_server.url + "/")
     about = page.locator("#pb-about")
