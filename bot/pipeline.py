@@ -25,6 +25,7 @@ from bot.lexicon import (
     terms,
 )
 from bot.retrieve import Retriever
+from bot.review import check_reviews
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
 from bot.vector_cache import VectorCache
@@ -129,6 +130,9 @@ class Bot:
         return {
             **self.store.stats(),
             "store": str(self.settings.chroma_url or self.settings.store_dir),
+            "reviews": check_reviews(
+                (sid, record.metadata) for sid, record in self.store.sources().items()
+            ).to_json(),
         }
 
     def answer(

@@ -18,6 +18,7 @@ from bot.feedback import FeedbackStore
 from bot.transcripts import TranscriptLog
 from bot.types import Answer
 from web import texts
+from web.metrics import Metrics
 from web.render import render_answer
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ CSS = """
 .pb-source details { font-size: 13px; color: #52606d; }
 .pb-unverified { color: #8a5a00; font-size: 13px; }
 .pb-passage-note { font-style: italic; margin: 4px 0; }
-.pb-kind { color: #52606d; font-size: 13px; }
+.pb-kind, .pb-reviewed { color: #52606d; font-size: 13px; }
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }
 #pb-examples button { font-size: 14px; }
@@ -90,6 +91,7 @@ def build_chat(
     transcripts: TranscriptLog | None = None,
     stream_delay_s: float = 0.01,
     clinic: Clinic | None = None,
+    metrics: Metrics | None = None,
 ) -> gr.Blocks:
     """Build the page. ``bot=None`` shows the maintainer message instead of the chat."""
     with gr.Blocks(title="Painbot: ketamine and chronic pain") as page:
@@ -134,6 +136,7 @@ def build_chat(
             if not question or len(question) > 2000:
                 raise gr.Error(texts.BAD_QUESTION)
             earlier_raw = meta_map.get("questions", [])
+            started = time.perf_counter()
             try:
                 answer: Answer = bot.answer(question, earlier_raw[-3:], id=uuid.uuid4().hex[:16])
             except InvalidQuestionError as exc:
@@ -141,6 +144,8 @@ def build_chat(
             except PainbotError as exc:
                 logger.error("answer failed: %s", exc)
                 raise gr.Error(texts.UNAVAILABLE) from None
+            if metrics is not None:
+                metrics.observe_answer("page", answer.verdict.value, time.perf_counter() - started)
             if transcripts is not None:
                 transcripts.record(answer)
             history = [
