@@ -84,7 +84,14 @@ def main() -> None:
         # Each worker writes its metrics to this folder; /metrics sums them.
         folder = prepare_multiprocess_dir(settings.metrics_dir)
         logger.info("%d workers, metrics in %s", settings.workers, folder)
-        uvicorn.run("app:create", factory=True, workers=settings.workers, **options)
+        # A worker loads the model before it serves: give it longer than uvicorn's 5 s.
+        uvicorn.run(
+            "app:create",
+            factory=True,
+            workers=settings.workers,
+            timeout_worker_healthcheck=180,
+            **options,
+        )
         return
     bot, error = load_bot(settings)
     uvicorn.run(build(settings, bot, error), **options)
