@@ -104,7 +104,8 @@ def build_chat(
             )
             return page
         gr.Markdown(texts.WELCOME, elem_id="pb-welcome")
-        meta = gr.State({})  # assistant message index -> (answer id, verdict)
+        # assistant message index -> (answer id, verdict, cited source ids)
+        meta = gr.State({})
         chat = gr.Chatbot(
             label="Conversation",
             show_label=False,
@@ -146,6 +147,7 @@ def build_chat(
                 raise gr.Error(texts.UNAVAILABLE) from None
             if metrics is not None:
                 metrics.observe_answer("page", answer.verdict.value, time.perf_counter() - started)
+            feedback.count_answer(answer.verdict.value)
             if transcripts is not None:
                 transcripts.record(answer)
             history = [
@@ -155,7 +157,11 @@ def build_chat(
             ]
             meta_map = {
                 **meta_map,
-                str(len(history) - 1): [answer.id or "", answer.verdict.value],
+                str(len(history) - 1): [
+                    answer.id or "",
+                    answer.verdict.value,
+                    [c.source_id for c in answer.citations],
+                ],
                 "questions": [*earlier_raw, question],
             }
             # Show the cited points one by one, so a long answer starts reading at once.
@@ -172,7 +178,8 @@ def build_chat(
             if not entry or data.liked is None or data.liked == "":
                 return
             liked = data.liked is True or str(data.liked).lower() in ("like", "true")
-            feedback.record(entry[0], entry[1], 1 if liked else -1)
+            sources = entry[2] if len(entry) > 2 else []
+            feedback.record(entry[0], entry[1], 1 if liked else -1, sources)
             gr.Info(texts.FEEDBACK_THANKS)
 
         box.submit(respond, [box, chat, meta], [chat, box, meta])

@@ -64,6 +64,9 @@ class FeedbackRequest(BaseModel):
     answer_id: str = Field(min_length=1, max_length=64)
     verdict: str = Field("answered", max_length=32)
     rating: Literal[1, -1] = Field(description="1 = helpful, -1 = not helpful.")
+    sources: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=20, description="Source ids the rated answer cited."
+    )
 
 
 def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
@@ -141,6 +144,7 @@ def create_app(
             return _error(503, texts.UNAVAILABLE, 30)
         metrics.observe_answer("api", answer.verdict.value, time.perf_counter() - started)
         request.state.verdict = answer.verdict.value  # the latency histogram's label
+        await run_in_threadpool(feedback.count_answer, answer.verdict.value)
         if transcripts is not None:
             await run_in_threadpool(transcripts.record, answer)
         return answer.to_json()
@@ -178,7 +182,9 @@ def create_app(
     async def give_feedback(request: Request, body: FeedbackRequest) -> Any:
         if (limited := _limited(request)) is not None:
             return limited
-        await run_in_threadpool(feedback.record, body.answer_id, body.verdict, body.rating)
+        await run_in_threadpool(
+            feedback.record, body.answer_id, body.verdict, body.rating, body.sources
+        )
         return {"ok": True}
 
     @app.get("/widget.js", include_in_schema=False)
