@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from bot.clinic import Clinic
 from bot.config import Settings
 from bot.errors import PainbotError
-from web.chat_ui import CSS, build_chat, theme
+from web.chat_ui import CSS, build_chat, busy_script, theme
 from web.logs import configure_logging
 from web.metrics import prepare_multiprocess_dir
 from web.server import create_app
@@ -55,6 +55,7 @@ def build(settings: Settings, bot: Any | None, load_error: str | None = None) ->
         root_path=settings.root_path or None,
         theme=theme(),
         css=CSS,
+        head=busy_script(),
         footer_links=[],
         pwa=False,
         mcp_server=False,

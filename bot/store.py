@@ -41,6 +41,7 @@ _SOURCE_FIELDS = (
     "journal",
     "authors",
     "text_kind",
+    "reviewed",
 )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -45,6 +47,14 @@ CSS = """
 .pb-lead p { margin: 0 0 8px; }
 :focus-visible { outline: 3px solid #f0b429 !important; outline-offset: 2px; }
 """
+
+
+def busy_script() -> str:
+    """The <script> that puts our wording in Gradio's queue-full toast."""
+    source = (Path(__file__).resolve().parent / "static" / "page-busy.js").read_text("utf-8")
+    # json.dumps gives a JS string literal; "</" cannot occur in BUSY, a fixed text.
+    source = source.replace('"__PAINBOT_BUSY__"', json.dumps(texts.BUSY))
+    return f"<script>{source}</script>"
 
 
 def about_html(clinic: Clinic) -> str:

@@ -3,10 +3,12 @@ widget's conversation kept across the clinic's pages, blocked storage, the first
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import CLINIC, LiveServer, ScriptedBot, free_port
 
@@ -165,4 +167,64 @@ def test_first_use_notice_is_accepted_once_before_asking(
     page.goto(live_server.url + "/widget")
     assert not page.locator("#pb-notice").is_visible()
     assert page.get_by_label("Your question").is_enabled()
+    page.close()
+
+
+class SlowBot(ScriptedBot):
+    """Takes a few seconds per answer, so a second question waits and a third finds no room."""
+
+    def answer(self, question: str, history: Any = (), *, id: str | None = None) -> Any:
+        time.sleep(4)
+        return super().answer(question, history, id=id)
+
+
+def test_full_queue_is_said_in_our_words_and_counted(browser: Any, app_settings: Any) -> None:
+    import app as app_module
+    from web import texts
+
+    settings = app_settings.model_copy(
+        update={
+            "concurrency": 1,
+            "queue_size": 1,
+            "feedback_db": app_settings.feedback_db.with_name("busy.sqlite3"),
+        }
+    )
+    server = LiveServer(app_module.build(settings, SlowBot()), free_port())
+    server.start()
+    pages = []
+    try:
+        for n in range(3):
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            page.get_by_label("Your question").fill(f"Question {n}")
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(600)  # in order: running, waiting, no room
+            pages.append(page)
+        toast = pages[2].get_by_text(texts.BUSY)
+        toast.first.wait_for(timeout=10_000)
+        assert pages[2].get_by_text("This application is currently busy").count() == 0
+        pages[0].locator(".pb-answer .pb-disclaimer").first.wait_for(timeout=20_000)
+        text = httpx.get(server.url + "/metrics").text
+        assert 'painbot_queue_full_total{channel="page"} 1.0' in text
+    finally:
+        for page in pages:
+            page.close()
+        server.stop()
+
+
+def test_sources_say_when_they_were_last_reviewed(
+    browser: Any, live_server: Any, clinic_site: tuple[Path, str]
+) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(live_server.url + "/")
+    page.get_by_label("Your question").fill("What are the side effects of ketamine?")
+    page.keyboard.press("Enter")
+    source = page.locator(".pb-answer .pb-source").first
+    source.wait_for(timeout=30_000)
+    assert "Last reviewed 2026-12-01." in source.inner_text()
+    page.goto(live_server.url + "/widget")
+    page.get_by_label("Your question").fill("What are the side effects of ketamine?")
+    page.keyboard.press("Enter")
+    page.locator(".pb-sources li").first.wait_for(timeout=30_000)
+    assert "Last reviewed 2026-12-01." in page.locator(".pb-sources li").first.inner_text()
     page.close()
