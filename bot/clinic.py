@@ -46,7 +46,12 @@ class Clinic:
         return ""
 
     def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "contact": self.contact_line()}
+        return {
+            **dataclasses.asdict(self),
+            "contact": self.contact_line(),
+            "call_link": prompts.CLINIC_CALL_LINK.format(phone=self.phone) if self.phone else "",
+            "website_link": prompts.CLINIC_WEBSITE_LINK if self.url else "",
+        }
 
 
 def with_contact(answer: Answer, clinic: Clinic) -> Answer:

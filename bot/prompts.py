@@ -70,6 +70,8 @@ CLINIC_CALL = "You can call {name} at {phone}."
 CLINIC_CALL_HOURS = "You can call {name} at {phone}, {hours}."
 CLINIC_ALSO_VISIT = "You can also visit {url}."
 CLINIC_VISIT = "You can reach {name} at {url}."
+CLINIC_CALL_LINK = "Call {phone}"
+CLINIC_WEBSITE_LINK = "Clinic website"
 # Shown once in the widget, when the clinic turns it on (PAINBOT_WIDGET_NOTICE).
 FIRST_USE_NOTICE = (
     "Before you start: this is an automated assistant, not a person. It gives general "

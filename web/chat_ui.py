@@ -65,11 +65,12 @@ def about_html(clinic: Clinic) -> str:
     links = []
     if clinic.phone:
         number = "".join(c for c in clinic.phone if c.isdigit() or c == "+")
-        links.append(f'<a href="tel:{escape(number, quote=True)}">Call {escape(clinic.phone)}</a>')
+        call = prompts.CLINIC_CALL_LINK.format(phone=clinic.phone)
+        links.append(f'<a href="tel:{escape(number, quote=True)}">{escape(call)}</a>')
     if clinic.url:
         links.append(
             f'<a href="{escape(clinic.url, quote=True)}" target="_blank" '
-            f'rel="noopener noreferrer">Clinic website</a>'
+            f'rel="noopener noreferrer">{escape(prompts.CLINIC_WEBSITE_LINK)}</a>'
         )
     if links:
         parts.append(f' <span class="pb-links">{" ".join(links)}</span>')

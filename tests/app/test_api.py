@@ -155,3 +155,18 @@ def test_feedback_keeps_cited_sources_and_answers_are_counted(
         stored = db.execute("SELECT sources FROM feedback").fetchone()[0]
         assert stored.split() == list(dict.fromkeys(sources))  # each source once
         assert db.execute("SELECT verdict, n FROM answers").fetchall() == [("answered", 1)]
+
+
+def test_widget_page_carries_clinic_details_as_inert_json(settings: Settings) -> None:
+    import json
+    import re
+
+    hostile = "</script><script>window.__pwned=1</script>"
+    s = settings.model_copy(update={"clinic_name": hostile, "clinic_phone": "555-0100"})
+    page = TestClient(app_module.build(s, None)).get("/widget").text
+    assert hostile not in page
+    block = re.search(r'<script id="pb-config" type="application/json">(.*?)</script>', page)
+    assert block is not None
+    config = json.loads(block.group(1))
+    assert config["clinic"]["contact"] == f"You can call {hostile} at 555-0100."
+    assert config["notice"] == "" and "not a person" in config["ai_disclosure"]
