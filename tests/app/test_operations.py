@@ -47,12 +47,13 @@ def test_health_is_alive_and_ready_means_answering(settings: Settings, app_bot: 
     r = missing.get("/api/ready")
     assert r.status_code == 503 and "ingest" in r.json()["error"] and r.headers["retry-after"]
     client = TestClient(app_module.build(settings, app_bot))
-    assert client.get("/api/ready").json() == {
-        "status": "ready",
-        "chunks": pytest.approx(26, abs=30),
-    }
+    ready = client.get("/api/ready")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert ready.json()["chunks"] > 0
     health = client.get("/api/health").json()
-    assert health["status"] == "ok" and health["reviews"] == {"overdue": [], "unreviewed": 0}
+    # Every shipped source has a review date; which are overdue depends on today's date.
+    assert health["status"] == "ok" and health["reviews"]["unreviewed"] == 0
+    assert isinstance(health["reviews"]["overdue"], list)
 
 
 def test_metrics_count_routes_verdicts_errors_and_rate_limits(
