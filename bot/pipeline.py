@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot import prompts
+from bot.clinic import Clinic, with_contact
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
@@ -24,6 +25,7 @@ from bot.lexicon import (
     terms,
 )
 from bot.retrieve import Retriever
+from bot.review import check_reviews
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
 from bot.vector_cache import VectorCache
@@ -121,6 +123,9 @@ class Bot:
         return {
             **self.store.stats(),
             "store": str(self.settings.chroma_url or self.settings.store_dir),
+            "reviews": check_reviews(
+                (sid, record.metadata) for sid, record in self.store.sources().items()
+            ).to_json(),
         }
 
     def answer(
@@ -152,7 +157,7 @@ class Bot:
             lead: str = "",
         ) -> Answer:
             timings["total"] = (time.perf_counter() - start) * 1000
-            return Answer(
+            reply = Answer(
                 verdict=v,
                 text=text,
                 citations=composed.citations if composed else (),
@@ -164,6 +169,7 @@ class Bot:
                 parts=composed.parts if composed else (),
                 lead=lead,
             )
+            return with_contact(reply, Clinic.from_settings(self.settings))
 
         if verdict is Verdict.CRISIS:
             # Crisis comes before every other route; the reply is fixed text, alone.

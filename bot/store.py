@@ -45,6 +45,7 @@ _SOURCE_FIELDS = (
     "journal",
     "authors",
     "text_kind",
+    "reviewed",
 )
 
 

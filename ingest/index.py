@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.embeddings import Embedder, Vectors, load_embedder, model_id_for
+from bot.review import check_reviews
 from bot.store import ChunkStore, SourceRecord, record_id
 from bot.types import Chunk, Document
 from bot.vector_cache import embed_sentences
@@ -45,6 +46,10 @@ class IngestReport:
     sentence_backfill: int = 0
     """Chunks of a store made before sentence vectors were stored that got them this run."""
     seconds: float = 0.0
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    """Sources in the store whose review is overdue (bot/review.py), after this run."""
+    unreviewed: int = 0
+    """Sources in the store with no `reviewed` date."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +61,8 @@ class IngestReport:
             "chunks": self.chunks,
             "sentence_backfill": self.sentence_backfill,
             "seconds": round(self.seconds, 3),
+            "overdue": list(self.overdue),
+            "unreviewed": self.unreviewed,
         }
 
 
@@ -272,6 +279,9 @@ def ingest_paths(
     if prune:
         report.deleted = _prune(store, paths, {d.source_id for d, _ in loaded.documents}, report)
     report.sentence_backfill = store_missing_sentences(store, embedder)
+    reviews = check_reviews((sid, rec.metadata) for sid, rec in store.sources().items())
+    report.overdue = [status.to_json() for status in reviews.overdue]
+    report.unreviewed = len(reviews.unreviewed)
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.to_json())
     return report
