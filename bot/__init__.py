@@ -8,16 +8,17 @@ from bot.config import Settings
 from bot.types import Answer
 
 if TYPE_CHECKING:
+    from bot.evidence import EvidenceModel
     from bot.pipeline import Bot
 
 __all__ = ["Answer", "Bot", "Settings", "load"]
 
 
-def load(settings: Settings) -> Bot:
+def load(settings: Settings, evidence_model: EvidenceModel | None = None) -> Bot:
     """Load the embedder, the store and the keyword index once; see bot.pipeline.load."""
     from bot.pipeline import load as _load
 
-    return _load(settings)
+    return _load(settings, evidence_model)
 
 
 def __getattr__(name: str) -> Any:

@@ -43,6 +43,8 @@ class EvidenceFeatures:
     """Share of the asked content words found, unweighted."""
     missing: float
     """Largest weight of an asked word the passages lack."""
+    unknown: float
+    """Largest specificity of an asked word the whole corpus lacks ("insurance", "children")."""
 
     def vector(self) -> list[float]:
         return [float(v) for v in asdict(self).values()]
@@ -85,6 +87,7 @@ def evidence_features(
         coverage=coverage,
         coverage_plain=plain,
         missing=missing,
+        unknown=max((t.specificity for t in asked if not t.known), default=0.0),
     )
 
 
@@ -119,6 +122,12 @@ class EvidenceModel:
             "threshold": self.threshold,
             **self.info,
         }
+
+
+def neutral_model() -> EvidenceModel:
+    """A model that calls everything covered: for fitting the first real one."""
+    n = len(FEATURE_NAMES)
+    return EvidenceModel(FEATURE_NAMES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 1.0, 0.5, {})
 
 
 def load_model(path: Path | None = None) -> EvidenceModel:

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import safety_examples
+from bot.config import SafetyWeights
 from bot.embeddings import Embedder, Vectors
 from bot.types import Verdict
+from bot.understand import QuestionAnalysis, understand
+from bot.vocabulary import Vocabulary, default_vocabulary
 
 # Keyword backstops. Crisis wins over everything else, so these lean toward recall.
 _CRISIS_PHRASES = (
@@ -161,27 +164,6 @@ _RESEARCH_CONTEXT = re.compile(
 )
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
 
-_PERSONAL = re.compile(
-    r"\b(my dose|my doctor|should i|can i|could i|do i|am i|is it safe for me|safe for me|"
-    r"for me|i'm pregnant|im pregnant|pregnan\w*|breast ?feed\w*|nursing|with my|i take|"
-    r"(help|for|treat|fix|cure) my|"
-    r"i am taking|i'm taking|im taking|how much should)\b"
-)
-# Mixing and interaction questions are personal only when asked about the patient's own drugs.
-_MIXING = re.compile(r"\b(mix\w*|combin\w*|interact\w*|together with|along with)\b")
-
-_INJECTION = re.compile(
-    r"(ignore (all |your |the |previous )*(instructions|rules)|system prompt|your instructions|"
-    r"pretend to be|jailbreak|developer mode|reveal your|no rules|you are now|\bdan\b|act as|"
-    r"hidden rules|without (any )?restrictions|no restrictions)"
-)
-_TOPIC = re.compile(
-    r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain(s|ful)?\b|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
-    r"nmda|esketamin|dose|side effect|treatment|therapy|drug|medic|opioid|depress|ayahuasca|"
-    r"mushroom|microdos|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
-)
-
-
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
@@ -207,25 +189,25 @@ def is_crisis(question: str) -> bool:
 
 def classify(question: str) -> Verdict:
     """Keyword-only verdict: CRISIS, PERSONAL_ADVICE, OFF_TOPIC or ANSWERED (fine to answer)."""
-    text = _normalise(question)
     if is_crisis(question):
         return Verdict.CRISIS
-    if _INJECTION.search(text):
+    return route_by_words(understand(question, (), default_vocabulary()))
+
+
+def route_by_words(analysis: QuestionAnalysis) -> Verdict:
+    """Role play is off topic; a personal request about pain care is personal advice; a
+    message naming no pain-care word is off topic (the router may still answer it)."""
+    if analysis.role_play:
         return Verdict.OFF_TOPIC
-    personal = _PERSONAL.search(text) or (_MIXING.search(text) and _FIRST_PERSON.search(text))
-    if personal and _TOPIC.search(text):
+    if analysis.personal and analysis.on_topic:
         return Verdict.PERSONAL_ADVICE
-    if not _TOPIC.search(text):
-        return Verdict.OFF_TOPIC
-    return Verdict.ANSWERED
+    return Verdict.ANSWERED if analysis.on_topic else Verdict.OFF_TOPIC
 
 
 CRISIS_SIMILARITY = 0.38
 """Closeness to the crisis examples at which a message counts as a crisis, if it is also
 closer to them than to every other class by CRISIS_MARGIN."""
 CRISIS_MARGIN = 0.06
-PERSONAL_SIMILARITY = 0.6
-OFF_TOPIC_MARGIN = 0.05
 _TOP = 3
 
 
@@ -240,10 +222,18 @@ class SafetyScores:
 
 
 class SafetyRouter:
-    """Keyword backstops plus an embedding nearest-examples classifier."""
+    """Crisis first (keyword backstops plus nearest examples), then personal advice and off
+    topic from the question analysis, with nearest examples for messages naming no topic."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        vocabulary: Vocabulary | None = None,
+        weights: SafetyWeights | None = None,
+    ) -> None:
         self._embedder = embedder
+        self.vocabulary = vocabulary or default_vocabulary()
+        self.weights = weights or SafetyWeights()
         self._examples = {
             name: embedder.embed_documents(list(texts))
             for name, texts in (
@@ -264,29 +254,33 @@ class SafetyRouter:
         }
         return SafetyScores(**top)
 
-    def classify(self, question: str, vector: Vectors | None = None) -> Verdict:
-        """The verdict for ``question``; pass its embedding when it is already computed."""
-        keyword = classify(question)
-        if keyword in (Verdict.CRISIS, Verdict.PERSONAL_ADVICE):
-            return keyword
+    def is_crisis(self, question: str, vector: Vectors | None = None) -> bool:
+        """Whether ``question`` is an emergency or self-harm message (checked first, always)."""
+        if is_crisis(question):
+            return True
         text = _normalise(question)
-        if _INJECTION.search(text):
-            return Verdict.OFF_TOPIC
         s = self.scores(question, vector)
         research = bool(_RESEARCH_CONTEXT.search(text)) and not _FIRST_PERSON.search(text)
-        if (
+        return (
             not research
             and s.crisis >= CRISIS_SIMILARITY
             and s.crisis >= max(s.on_topic, s.personal, s.off_topic) + CRISIS_MARGIN
-        ):
-            return Verdict.CRISIS
-        if (
-            _FIRST_PERSON.search(text)
-            and s.personal >= PERSONAL_SIMILARITY
-            and s.personal > s.on_topic
-        ):
-            return Verdict.PERSONAL_ADVICE
-        if keyword is Verdict.OFF_TOPIC:
+        )
+
+    def route(self, analysis: QuestionAnalysis, vector: Vectors | None = None) -> Verdict:
+        """PERSONAL_ADVICE, OFF_TOPIC or ANSWERED for a message that is not a crisis."""
+        verdict = route_by_words(analysis)
+        if verdict is Verdict.OFF_TOPIC and not analysis.role_play:
             # No pain-care word: still fine if it reads like the on-topic examples.
-            return Verdict.ANSWERED if s.on_topic > s.off_topic + OFF_TOPIC_MARGIN else keyword
-        return keyword
+            s = self.scores(analysis.question, vector)
+            if s.on_topic > s.off_topic + self.weights.off_topic_margin:
+                return Verdict.ANSWERED
+        return verdict
+
+    def classify(self, question: str, vector: Vectors | None = None) -> Verdict:
+        """The verdict for ``question`` alone; pass its embedding when it is already computed."""
+        if vector is None:
+            vector = self._embedder.embed_query(question)
+        if self.is_crisis(question, vector):
+            return Verdict.CRISIS
+        return self.route(understand(question, (), self.vocabulary), vector)

@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -54,6 +54,26 @@ class SourceRecord:
     chunk_count: int
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+
+
+class Store(Protocol):
+    """What the query side needs of a store (ChunkStore; tests may pass a small fake)."""
+
+    def query(self, embedding: Vectors, k: int) -> list[Passage]:
+        """The k nearest passages, with similarity filled in."""
+        ...
+
+    def all_passages(self) -> list[Passage]:
+        """Every live passage (for the keyword index and the corpus word statistics)."""
+        ...
+
+    def generation(self) -> int:
+        """A counter bumped on every change; readers poll it to know when to refresh."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and build settings, for /api/health."""
+        ...
 
 
 @functools.cache

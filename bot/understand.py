@@ -38,10 +38,14 @@ _PERSONAL_WORDS = re.compile(
     r"\b(i|i'm|im|i've|me|my|mine|myself|should|could|can|would|will|do|am|take|taking|"
     r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b"
 )
-SPECIFIC_ZIPF = 6.0
+SPECIFIC_ZIPF = 7.0
 """General-English frequency (Zipf scale) at and above which a word carries no specificity."""
-ZIPF_SPAN = 3.0
-"""Zipf range over which specificity rises from 0 to 1 (a word at 3.0 or rarer counts fully)."""
+ZIPF_SPAN = 4.0
+"""Zipf range over which specificity rises from 0 to 1 (a word at 3.0 or rarer counts fully):
+"children" (5.0) is 0.5, "ketamine" (2.9) is 1."""
+TOPICAL = 0.5
+"""Specificity from which a lay word alone makes a message about pain care ("fibro", not
+"last") and an unknown word makes a short message a new question rather than a follow-up."""
 MAX_FOLLOW_UP_TERMS = 3
 """A message with at most this many content words, after an earlier turn, is a follow-up."""
 
@@ -204,7 +208,11 @@ def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
     if vocabulary.always_personal_pattern.search(asked):
         return "always", ""
     sentences = [s for s in _SENTENCE_END.split(asked) if s.strip()]
-    requests = [s for s in sentences if vocabulary.request_pattern.search(s)]
+    requests = [
+        s
+        for s in sentences
+        if vocabulary.request_pattern.search(s) and not vocabulary.research_pattern.search(s)
+    ]
     if not requests:
         return "", ""
     rest = [s for s in sentences if s not in requests]
@@ -227,6 +235,17 @@ def understand(
     follow_up = resolved != target
     terms = _terms(resolved, True, lexicon, vocabulary) + _terms(
         context, False, lexicon, vocabulary
+    )
+    own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
+    # A word the corpus lacks and general English rarely uses ("tokyo") starts a new subject.
+    new_subject = any(not t.known and t.specificity >= TOPICAL for t in own if t.asked)
+    lay_topic = any(
+        specificity(m.group(0)) >= TOPICAL for m in vocabulary.lay_pattern.finditer(target)
+    )
+    on_topic = (
+        bool(vocabulary.topic_pattern.search(target))
+        or lay_topic
+        or (follow_up and not new_subject)
     )
     # Corpus words of the backstory travel with the search ("that kind of pain" after
     # "shingles"); its other words do not.
@@ -265,7 +284,7 @@ def understand(
         personal=personal,
         general=general,
         role_play=bool(vocabulary.role_play_pattern.search(text)),
-        on_topic=bool(vocabulary.topic_pattern.search(f"{text} {resolved}")),
+        on_topic=on_topic,
         follow_up=follow_up,
         resolved=resolved,
         query=query,

@@ -58,7 +58,7 @@ class Vocabulary:
     advice_requests: tuple[str, ...]
     always_personal: tuple[str, ...]
     always_personal_anywhere: tuple[str, ...]
-    first_person: tuple[str, ...]
+    research_framing: tuple[str, ...]
     role_play: tuple[str, ...]
     stopwords: frozenset[str]
 
@@ -86,7 +86,7 @@ class Vocabulary:
 
     @cached_property
     def topic_pattern(self) -> re.Pattern[str]:
-        words = [*self.topic_words, *self.drug_of, *self.conditions, *self.synonyms]
+        words = [*self.topic_words, *self.drug_of, *self.conditions]
         return phrase_pattern(words)
 
     @cached_property
@@ -107,8 +107,8 @@ class Vocabulary:
         return phrase_pattern(self.synonyms)
 
     @cached_property
-    def first_person_pattern(self) -> re.Pattern[str]:
-        return phrase_pattern(self.first_person)
+    def research_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.research_framing)
 
     @cached_property
     def role_play_pattern(self) -> re.Pattern[str]:
@@ -232,7 +232,7 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
         always_personal_anywhere=_words(
             path, "advice.always_anywhere", advice.get("always_anywhere")
         ),
-        first_person=_words(path, "advice.first_person", advice.get("first_person")),
+        research_framing=_words(path, "advice.research", advice.get("research")),
         role_play=_words(path, "role_play.phrases", _table(path, data, "role_play").get("phrases")),
         stopwords=frozenset(
             _words(path, "stopwords.words", _table(path, data, "stopwords").get("words"))
