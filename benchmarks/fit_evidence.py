@@ -31,7 +31,7 @@ from bot.types import Verdict
 
 log = logging.getLogger(__name__)
 
-DEV_FILE = question_sets.REPO / "eval" / "questions_dev.jsonl"
+DEV_FILE = question_sets.DEV_QUESTIONS_FILE
 SETS = (question_sets.QUESTIONS_FILE, question_sets.SHARED_QUESTIONS_FILE, DEV_FILE)
 C = 1.0
 """Inverse regularisation strength of the logistic regression (scikit-learn's default)."""
@@ -70,6 +70,40 @@ def collect(bot: Any, questions: Sequence[question_sets.Question]) -> list[Row]:
             features = bot.features(analysis, passages, query_vector)
         rows.append(Row(q, routed, always, features))
     return rows
+
+
+ROWS_CACHE = Path(".painbot/cache/evidence-rows.json")
+
+
+def save_rows(rows: Sequence[Row], path: Path) -> None:
+    payload = {
+        r.question.id: {
+            "routed": r.routed.value,
+            "always": r.always_personal,
+            "features": r.features.vector() if r.features else None,
+        }
+        for r in rows
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload), encoding="utf-8")
+
+
+def load_rows(path: Path, questions: Sequence[question_sets.Question]) -> list[Row] | None:
+    """The rows of the last run, if it saw exactly these questions (ids)."""
+    if not path.exists():
+        return None
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if set(payload) != {q.id for q in questions}:
+        return None
+    return [
+        Row(
+            q,
+            Verdict(payload[q.id]["routed"]),
+            payload[q.id]["always"],
+            EvidenceFeatures(*payload[q.id]["features"]) if payload[q.id]["features"] else None,
+        )
+        for q in questions
+    ]
 
 
 def verdict_of(row: Row, covered: bool) -> Verdict:
@@ -172,6 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the model")
     parser.add_argument("--docs", action="store_true", help="write the report to docs/")
     parser.add_argument("--dev", type=Path, default=DEV_FILE, help="the development set")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"reuse the features of the last run ({ROWS_CACHE}) when the questions are the "
+        "same: only for trying model options, the features do not follow code changes",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     import bot
@@ -179,11 +219,14 @@ def main(argv: list[str] | None = None) -> int:
 
     paths = [p for p in (*SETS[:2], args.dev) if p.exists()]
     labelled = [q for p in paths for q in question_sets.load_questions(p)]
-    from bot.evidence import neutral_model
+    rows = load_rows(ROWS_CACHE, labelled) if args.reuse else None
+    if rows is None:
+        from bot.evidence import neutral_model
 
-    # The features do not depend on the model; a neutral one lets the first fit start.
-    engine = bot.load(Settings(), evidence_model=neutral_model())
-    rows = collect(engine, labelled)
+        # The features do not depend on the model; a neutral one lets the first fit start.
+        engine = bot.load(Settings(), evidence_model=neutral_model())
+        rows = collect(engine, labelled)
+        save_rows(rows, ROWS_CACHE)
     train = training_rows(rows)
     x = np.array([r.features.vector() for r in train if r.features is not None])
     y = np.array([r.question.expect_verdict is Verdict.ANSWERED for r in train], dtype=int)
@@ -194,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     by_family = family_accuracy(rows, oof_covered)
     curve = pr_curve(oof, y)
     fitted = _fit(x, y)
-    scaler, logistic = fitted.named_steps["standardscaler"], fitted.named_steps["logisticregression"]
+    scaler, logistic = (
+        fitted.named_steps["standardscaler"],
+        fitted.named_steps["logisticregression"],
+    )
     import sklearn
 
     model = {
@@ -227,21 +273,28 @@ def main(argv: list[str] | None = None) -> int:
         for name, (right, total) in sorted(by_family.items())
     ]
     curve_rows = [
-        [f"{c['threshold']:.1f}", f"{c['precision']:.3f}", f"{c['recall']:.3f}",
-         f"{c['not_covered_recall']:.3f}"]
+        [
+            f"{c['threshold']:.1f}",
+            f"{c['precision']:.3f}",
+            f"{c['recall']:.3f}",
+            f"{c['not_covered_recall']:.3f}",
+        ]
         for c in curve
     ]
     print(text_table(["cross-validated verdicts", "right/total", "accuracy"], rows_out))
     print()
     print(text_table(["threshold", "precision", "recall", "not-covered recall"], curve_rows))
-    misses = [
-        f"{r.question.id} ({r.question.family or '-'}): expected {r.question.expect_verdict.value}, "
-        f"got {verdict_of(r, oof_covered.get(r.question.id, True)).value}"
-        for r in rows
-        if verdict_of(r, oof_covered.get(r.question.id, True)) is not r.question.expect_verdict
-    ]
-    for miss in misses:
-        log.info("miss %s", miss)
+    for r in rows:
+        got = verdict_of(r, oof_covered.get(r.question.id, True))
+        if got is not r.question.expect_verdict:
+            q = r.question
+            log.info(
+                "miss %s (%s): expected %s, got %s",
+                q.id,
+                q.family or "-",
+                q.expect_verdict.value,
+                got.value,
+            )
     if args.docs:
         body = stamp("python -m benchmarks.fit_evidence --docs") + "\n"
         body += (

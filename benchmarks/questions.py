@@ -17,6 +17,9 @@ from bot.types import Answer, Verdict
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = REPO / "eval" / "questions.jsonl"
 SHARED_QUESTIONS_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
+DEV_QUESTIONS_FILE = REPO / "eval" / "questions_dev.jsonl"
+"""Development set by paraphrase family (bare, backstory, skeptical, slang_typos, caregiver,
+follow_up, long_rambling), each intent in several wordings."""
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _SPACE = re.compile(r"\s+")
 

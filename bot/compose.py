@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from bot import prompts
 from bot.citations import is_article, is_verified, make_citation
-from bot.embeddings import Vectors
 from bot.config import ComposeWeights
+from bot.embeddings import Vectors
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
 from bot.types import AnswerPart, Citation, Passage
 from bot.understand import QuestionAnalysis

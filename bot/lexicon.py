@@ -101,7 +101,9 @@ def asked_drugs_of(q_terms: set[str], vocabulary: Vocabulary | None = None) -> s
 
 
 def about_another_drug(
-    text_terms: set[str], asked_drugs: set[str] | frozenset[str], vocabulary: Vocabulary | None = None
+    text_terms: set[str],
+    asked_drugs: set[str] | frozenset[str],
+    vocabulary: Vocabulary | None = None,
 ) -> bool:
     """Whether text (with its context) names drug families, none of them the ones asked about."""
     if not asked_drugs:
@@ -141,6 +143,7 @@ class Lexicon:
         self._words_by_start: dict[str, list[str]] = {}
         for word in sorted(words):
             self._words_by_start.setdefault(word[0], []).append(word)
+        self._corrections: dict[str, str | None] = {}
         self.n_docs = max(1, len(texts))
         self._df = df
         self.acronyms = find_acronyms(texts)
@@ -158,6 +161,8 @@ class Lexicon:
         # ("drive" -> "driven").
         if len(word) < 6 or word in STOPWORDS or self._df.get(stem(word)):
             return None
+        if word in self._corrections:
+            return self._corrections[word]
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.
         # Only words with the same first letter: "esketamine" is not a misspelled "ketamine".
@@ -165,7 +170,10 @@ class Lexicon:
         match = process.extractOne(
             word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
         )
-        return str(match[0]) if match else None
+        corrected = str(match[0]) if match else None
+        if len(self._corrections) < 50_000:  # bounded: questions are open-ended text
+            self._corrections[word] = corrected
+        return corrected
 
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word

@@ -109,7 +109,7 @@ class Retriever:
         dense: list[Passage] = []
         if vector is None and mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
-        if mode in ("dense", "hybrid"):
+        if vector is not None and mode in ("dense", "hybrid"):
             dense = self.store.query(vector, n)
         if mode == "dense":
             return dense[:k]

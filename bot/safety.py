@@ -164,6 +164,7 @@ _RESEARCH_CONTEXT = re.compile(
 )
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
 
+
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
@@ -195,11 +196,12 @@ def classify(question: str) -> Verdict:
 
 
 def route_by_words(analysis: QuestionAnalysis) -> Verdict:
-    """Role play is off topic; a personal request about pain care is personal advice; a
-    message naming no pain-care word is off topic (the router may still answer it)."""
+    """Role play is off topic; mixing, doses, pregnancy and start/stop questions are personal
+    advice; so is a personal request about pain care; a message naming no pain-care word is
+    off topic (SafetyRouter.route may still answer it when it reads like an on-topic one)."""
     if analysis.role_play:
         return Verdict.OFF_TOPIC
-    if analysis.personal and analysis.on_topic:
+    if analysis.personal == "always" or (analysis.personal and analysis.on_topic):
         return Verdict.PERSONAL_ADVICE
     return Verdict.ANSWERED if analysis.on_topic else Verdict.OFF_TOPIC
 
@@ -274,7 +276,7 @@ class SafetyRouter:
             # No pain-care word: still fine if it reads like the on-topic examples.
             s = self.scores(analysis.question, vector)
             if s.on_topic > s.off_topic + self.weights.off_topic_margin:
-                return Verdict.ANSWERED
+                return Verdict.PERSONAL_ADVICE if analysis.personal else Verdict.ANSWERED
         return verdict
 
     def classify(self, question: str, vector: Vectors | None = None) -> Verdict:

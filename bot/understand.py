@@ -28,7 +28,7 @@ _ASKING = (
     r"i want to understand|i'd like to understand|i'm wondering|im wondering|wondering|"
     r"i'm curious|im curious|curious"
 )
-_ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?:{_ASKING})\b")
+_ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?P<ask>{_ASKING})\b")
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
 _ANAPHORA = re.compile(
     r"^(what about|how about|and |what of|and what|ok and|so |also )"
@@ -131,6 +131,40 @@ def specificity(word: str) -> float:
     return min(1.0, max(0.0, (SPECIFIC_ZIPF - zipf) / ZIPF_SPAN))
 
 
+ENGLISH_WORDS = 30000
+"""Most frequent English words (wordfreq) a typo of a common word is corrected to."""
+TYPO_ZIPF_GAP = 1.0
+"""A typo's correction must be this much more frequent than the typo ("actualy" -> "actually")."""
+
+
+@lru_cache(maxsize=1)
+def _english_by_start() -> dict[str, list[str]]:
+    from wordfreq import top_n_list
+
+    out: dict[str, list[str]] = {}
+    for word in top_n_list("en", ENGLISH_WORDS):
+        if word.isalpha() and len(word) > 2:
+            out.setdefault(word[0], []).append(word)
+    return out
+
+
+@lru_cache(maxsize=20000)
+def english_correction(word: str) -> str:
+    """The common English word a typo most likely is ("actualy" -> "actually"), or ''."""
+    from rapidfuzz import fuzz, process
+    from wordfreq import zipf_frequency
+
+    if len(word) < 3 or not word.isalpha():
+        return ""
+    match = process.extractOne(
+        word, _english_by_start().get(word[0], []), scorer=fuzz.ratio, score_cutoff=85.0
+    )
+    if match is None or match[0] == word:
+        return ""
+    better = zipf_frequency(match[0], "en") - zipf_frequency(word, "en") >= TYPO_ZIPF_GAP
+    return str(match[0]) if better else ""
+
+
 def split_asked(text: str) -> tuple[str, str]:
     """(asked part, context): sentences that ask something, from their first question word on,
     versus the statements around them. No asking sentence: the whole text is asked."""
@@ -143,28 +177,32 @@ def split_asked(text: str) -> tuple[str, str]:
         if cue is None and not sentence.endswith("?"):
             context.append(sentence)
             continue
-        start = cue.start() if cue else 0
+        start = cue.start("ask") if cue else 0
         if start:
-            context.append(sentence[:start].strip(" ,:"))
+            context.append(sentence[: cue.start()].strip(" ,:") if cue else "")
         asked.append(sentence[start:].lstrip(" ,:"))
     if not asked:
         return text, ""
     return " ".join(asked), " ".join(context)
 
 
-def _terms(
-    text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary
-) -> list[Term]:
+def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary) -> list[Term]:
     out = []
     for word in _WORD.findall(text):
         if word in vocabulary.stopwords or len(word) < 2 or word.isdigit():
             continue
         corrected = (lexicon.correct(word) if lexicon else None) or ""
         spelled = corrected or word
-        known = bool(lexicon) and (
+        known = lexicon is not None and (
             lexicon.used(stem(spelled))
             or any(lexicon.used(stem(s)) for s in vocabulary.synonyms.get(word, ()))
         )
+        if lexicon is not None and not known:
+            # A typo of a common word ("actualy") is that word: maybe a stopword, never rare.
+            common = english_correction(word)
+            if common in vocabulary.stopwords:
+                continue
+            spelled = common or spelled
         out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
     return out
 
@@ -216,7 +254,7 @@ def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
     if not requests:
         return "", ""
     rest = [s for s in sentences if s not in requests]
-    general = " ".join(rest) if rest else general_form(" ".join(requests))
+    general = " ".join(rest) if rest else general_form(text)
     return "request", general
 
 
@@ -246,6 +284,7 @@ def understand(
         bool(vocabulary.topic_pattern.search(target))
         or lay_topic
         or (follow_up and not new_subject)
+        or (bool(personal) and bool(vocabulary.topic_pattern.search(text)))
     )
     # Corpus words of the backstory travel with the search ("that kind of pain" after
     # "shingles"); its other words do not.
@@ -260,7 +299,9 @@ def understand(
         | drug_families_in(stems, vocabulary)
     )
     if follow_up and not drugs:
-        drugs = frozenset(vocabulary.drug_of[m.group(0)] for m in vocabulary.drug_pattern.finditer(resolved))
+        drugs = frozenset(
+            vocabulary.drug_of[m.group(0)] for m in vocabulary.drug_pattern.finditer(resolved)
+        )
     about_article = bool(vocabulary.article_pattern.search(text))
     rest = vocabulary.article_pattern.sub(" ", resolved)
     about_author = bool(vocabulary.author_pattern.search(resolved))

@@ -86,7 +86,7 @@ class Vocabulary:
 
     @cached_property
     def topic_pattern(self) -> re.Pattern[str]:
-        words = [*self.topic_words, *self.drug_of, *self.conditions]
+        words = [*self.topic_words, *self.drug_of, *self.conditions, *self.author_names]
         return phrase_pattern(words)
 
     @cached_property
@@ -144,11 +144,15 @@ def _words(path: Path, key: str, value: Any, *, allow_empty: bool = False) -> tu
 def _table(path: Path, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
-        raise VocabularyError(f"{_where(path, key)} is missing; see the shipped file for its shape.")
+        raise VocabularyError(
+            f"{_where(path, key)} is missing; see the shipped file for its shape."
+        )
     return value
 
 
-def _array(path: Path, data: Mapping[str, Any], key: str, fields: set[str]) -> list[Mapping[str, Any]]:
+def _array(
+    path: Path, data: Mapping[str, Any], key: str, fields: set[str]
+) -> list[Mapping[str, Any]]:
     value = data.get(key)
     if not isinstance(value, list) or not value:
         raise VocabularyError(f"{_where(path, key)} needs at least one [[{key}]] entry.")
