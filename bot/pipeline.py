@@ -12,7 +12,7 @@ from bot import prompts
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
 from bot.embeddings import Embedder, Vectors, load_embedder
-from bot.errors import InvalidQuestionError, VocabularyError
+from bot.errors import InvalidQuestionError
 from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
@@ -20,7 +20,7 @@ from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
 from bot.understand import QuestionAnalysis, understand
 from bot.vector_cache import VectorCache
-from bot.vocabulary import SHIPPED, Vocabulary, load_vocabulary
+from bot.vocabulary import Vocabulary, corpus_vocabulary
 
 if TYPE_CHECKING:
     from bot.lc_retriever import PainbotRetriever
@@ -49,7 +49,7 @@ class Bot:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self.vocabulary = vocabulary or corpus_vocabulary(settings)
+        self.vocabulary = vocabulary or corpus_vocabulary(settings.corpus_dir)
         self.evidence_model = evidence_model or load_model(settings.evidence.model_path)
         self.safety = SafetyRouter(embedder, self.vocabulary, settings.safety)
         self.vectors = VectorCache(embedder)
@@ -295,17 +295,6 @@ class _Reply:
 
 def _valid_unicode(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def corpus_vocabulary(settings: Settings) -> Vocabulary:
-    """The corpus's vocabulary file, checked; the shipped one for a corpus folder without one."""
-    try:
-        return load_vocabulary(settings.corpus_dir)
-    except VocabularyError:
-        if (settings.corpus_dir / "vocabulary.toml").exists():
-            raise  # a malformed file must be fixed, not silently replaced
-        log.warning("%s has no vocabulary.toml; using %s", settings.corpus_dir, SHIPPED)
-        return load_vocabulary(SHIPPED)
 
 
 def load(settings: Settings, evidence_model: EvidenceModel | None = None) -> Bot:

@@ -201,7 +201,7 @@ def route_by_words(analysis: QuestionAnalysis) -> Verdict:
     off topic (SafetyRouter.route may still answer it when it reads like an on-topic one)."""
     if analysis.role_play:
         return Verdict.OFF_TOPIC
-    if analysis.personal == "always" or (analysis.personal and analysis.on_topic):
+    if analysis.personal and (analysis.on_topic or analysis.follow_up):
         return Verdict.PERSONAL_ADVICE
     return Verdict.ANSWERED if analysis.on_topic else Verdict.OFF_TOPIC
 

@@ -270,7 +270,7 @@ def understand(
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
     resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
-    follow_up = resolved != target
+    follow_up = resolved != target or (bool(history) and bool(personal))
     terms = _terms(resolved, True, lexicon, vocabulary) + _terms(
         context, False, lexicon, vocabulary
     )

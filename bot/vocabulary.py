@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import VocabularyError
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "vocabulary.toml"
 SUPPORTED_VERSION = 1
@@ -275,3 +278,12 @@ def _cached_default() -> Vocabulary:
     if not _DEFAULT:
         _DEFAULT.append(load_vocabulary(SHIPPED))
     return _DEFAULT[0]
+
+
+def corpus_vocabulary(corpus_dir: Path) -> Vocabulary:
+    """The corpus folder's vocabulary file, checked; the shipped one for a folder without one
+    (a malformed file is an error, never silently replaced)."""
+    if not (corpus_dir / FILE_NAME).exists():
+        log.warning("%s has no %s; using %s", corpus_dir, FILE_NAME, SHIPPED)
+        return default_vocabulary()
+    return load_vocabulary(corpus_dir)

@@ -69,11 +69,25 @@ def test_missing_or_invalid_file(tmp_path: Path) -> None:
         load_vocabulary(tmp_path)
 
 
-def test_bot_refuses_a_malformed_corpus_vocabulary(tmp_path: Path) -> None:
-    from bot.config import Settings
-    from bot.pipeline import corpus_vocabulary
+def test_a_malformed_corpus_vocabulary_is_refused(tmp_path: Path) -> None:
+    from bot.vocabulary import corpus_vocabulary
 
-    assert corpus_vocabulary(Settings(corpus_dir=tmp_path)).drug_of  # none: the shipped one
+    assert corpus_vocabulary(tmp_path).drug_of  # none: the shipped one
     (tmp_path / "vocabulary.toml").write_text("version = 1\n")
     with pytest.raises(VocabularyError):
-        corpus_vocabulary(Settings(corpus_dir=tmp_path))
+        corpus_vocabulary(tmp_path)
+
+
+def test_ingest_checks_the_vocabulary_first(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import cli
+
+    (tmp_path / "vocabulary.toml").write_text("version = 1\n")
+    (tmp_path / "note.md").write_text("# A note\n\nSome text.\n")
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(tmp_path), "--store", str(tmp_path / "store")],
+        env={"PAINBOT_CORPUS_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2 and "vocabulary.toml" in result.output
