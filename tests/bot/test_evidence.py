@@ -27,7 +27,7 @@ def test_shipped_model_matches_the_features_and_its_data() -> None:
     info = model.info
     assert info["n_covered"] > 0 and info["n_not_covered"] > 0
     assert info["cross_validation"]["pr_curve"]
-    files = [ROOT.parent / p for p in info["fitted_on"]]
+    files = [ROOT / p for p in info["fitted_on"]]
     if not all(f.exists() for f in files):
         pytest.skip(f"not every training file is here: {info['fitted_on']}")
     from benchmarks.fit_evidence import data_hash
