@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-scifact", action="store_true", help="skip the SciFact ingest throughput run"
     )
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the floor and the warm answer latency (a few minutes); docs untouched",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     clients = args.clients or (10 if args.quick else 50)
@@ -130,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
 
+    if args.latency_only:
+        print(text_table(["measure", "p50", "p95", "vs floor"], rows))
+        return 0
     first, again, added = ingest_times(settings, settings.corpus_dir)
     rows.append(
         [f"ingest corpus, fresh store ({added} docs, model loaded)", f"{first:.2f} s", "", ""]
