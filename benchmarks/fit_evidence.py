@@ -59,11 +59,12 @@ def collect(bot: Any, questions: Sequence[question_sets.Question]) -> list[Row]:
     for q in questions:
         question, history = bot.validate(q.question, q.history)
         vector = bot.embedder.embed_query(question)
-        if bot.safety.is_crisis(question, vector):
+        crisis = bot.safety.crisis.check(question, vector)
+        if crisis.crisis:
             rows.append(Row(q, Verdict.CRISIS, False, None))
             continue
         analysis = bot.analyse(question, history)
-        routed = bot.route(analysis, vector)
+        routed = bot.route(analysis, crisis, vector)
         always = analysis.personal == "always"
         features = None
         if routed in (Verdict.ANSWERED, Verdict.PERSONAL_ADVICE) and not always:

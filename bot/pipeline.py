@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot import prompts
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
+from bot.crisis import CrisisCheck
 from bot.embeddings import Embedder, Vectors, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
@@ -51,7 +52,7 @@ class Bot:
         self.store = store
         self.vocabulary = vocabulary or corpus_vocabulary(settings.corpus_dir)
         self.evidence_model = evidence_model or load_model(settings.evidence.model_path)
-        self.safety = SafetyRouter(embedder, self.vocabulary, settings.safety)
+        self.safety = SafetyRouter(embedder, vocabulary=self.vocabulary, weights=settings.safety)
         self.vectors = VectorCache(embedder)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
@@ -115,10 +116,11 @@ class Bot:
         question, history = self.validate(question, history)
         reply = _Reply(question, id)
         vector = reply.timed("safety", self.embedder.embed_query, question)
-        if reply.timed("safety", self.safety.is_crisis, question, vector):  # crisis first, always
-            return reply.finish(Verdict.CRISIS, prompts.CRISIS_REPLY)
+        crisis = reply.timed("safety", self.safety.crisis.check, question, vector)  # always first
+        if crisis.crisis:  # the crisis reply is fixed text, alone
+            return reply.finish(Verdict.CRISIS, crisis.reply)
         analysis = reply.timed("analyse", self.analyse, question, history)
-        verdict = reply.timed("safety", self.route, analysis, vector)
+        verdict = reply.timed("safety", self.route, analysis, crisis, vector)
         if verdict in _FIXED_REPLIES:
             return reply.finish(verdict, _FIXED_REPLIES[verdict], query=analysis.query)
         if verdict is Verdict.PERSONAL_ADVICE and analysis.personal == "always":
@@ -151,13 +153,13 @@ class Bot:
         self.refresh_if_changed()
         return understand(question, history, self.vocabulary, self.lexicon)
 
-    def route(self, analysis: QuestionAnalysis, vector: Vectors) -> Verdict:
+    def route(self, analysis: QuestionAnalysis, crisis: CrisisCheck, vector: Vectors) -> Verdict:
         """English only, off topic, personal advice or fine to answer (crisis is checked before)."""
-        if analysis.language != "en":
+        if crisis.language != "en" or analysis.language != "en":
             # The sources are in English; say so in the asker's language, with the
             # emergency line, rather than "not covered" in a language they may not read.
             return Verdict.NOT_COVERED
-        return self.safety.route(analysis, vector)
+        return self.safety.route_analysis(analysis, vector)
 
     def retrieve(
         self, analysis: QuestionAnalysis, question_vector: Vectors
