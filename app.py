@@ -10,9 +10,12 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from bot.clinic import Clinic
 from bot.config import Settings
 from bot.errors import PainbotError
-from web.chat_ui import CSS, build_chat, theme
+from web.chat_ui import CSS, build_chat, busy_script, theme
+from web.logs import configure_logging
+from web.metrics import prepare_multiprocess_dir
 from web.server import create_app
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -34,7 +37,14 @@ def load_bot(settings: Settings) -> tuple[Any | None, str | None]:
 def build(settings: Settings, bot: Any | None, load_error: str | None = None) -> FastAPI:
     """The whole ASGI app: API + widget from web.server, the Gradio page mounted at /."""
     app = create_app(settings, bot, load_error)
-    page = build_chat(bot, app.state.feedback, load_error, app.state.transcripts)
+    page = build_chat(
+        bot,
+        app.state.feedback,
+        load_error,
+        app.state.transcripts,
+        clinic=Clinic.from_settings(settings),
+        metrics=app.state.metrics,
+    )
     # Gradio serves one event at a time by default; size the queue for many patients.
     page.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     return gr.mount_gradio_app(
@@ -45,24 +55,47 @@ def build(settings: Settings, bot: Any | None, load_error: str | None = None) ->
         root_path=settings.root_path or None,
         theme=theme(),
         css=CSS,
+        head=busy_script(),
         footer_links=[],
         pwa=False,
         mcp_server=False,
     )
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def create() -> FastAPI:
+    """The app of one worker process: uvicorn's factory when PAINBOT_WORKERS > 1."""
     settings = Settings()
+    configure_logging(settings.json_logs)
     bot, error = load_bot(settings)
-    uvicorn.run(
-        build(settings, bot, error),
-        host=settings.host,
-        port=settings.port,
-        root_path=settings.root_path,
-        proxy_headers=settings.behind_proxy,
-        forwarded_allow_ips="*" if settings.behind_proxy else None,
-    )
+    return build(settings, bot, error)
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging(settings.json_logs)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "root_path": settings.root_path,
+        "proxy_headers": settings.behind_proxy,
+        "forwarded_allow_ips": "*" if settings.behind_proxy else None,
+        "log_config": None,  # our handler (plain or JSON) for uvicorn's loggers too
+    }
+    if settings.workers > 1:
+        # Each worker writes its metrics to this folder; /metrics sums them.
+        folder = prepare_multiprocess_dir(settings.metrics_dir)
+        logger.info("%d workers, metrics in %s", settings.workers, folder)
+        # A worker loads the model before it serves: give it longer than uvicorn's 5 s.
+        uvicorn.run(
+            "app:create",
+            factory=True,
+            workers=settings.workers,
+            timeout_worker_healthcheck=180,
+            **options,
+        )
+        return
+    bot, error = load_bot(settings)
+    uvicorn.run(build(settings, bot, error), **options)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import prompts
+from bot.review import parse_date
 from bot.types import Citation, Passage
 
 
@@ -49,6 +50,7 @@ def passage_note(passage: Passage) -> str:
 
 def make_citation(n: int, passage: Passage) -> Citation:
     url = passage.metadata.get("url") or None
+    reviewed = parse_date(passage.metadata.get("reviewed"))
     return Citation(
         n=n,
         source_id=passage.source_id,
@@ -62,4 +64,5 @@ def make_citation(n: int, passage: Passage) -> Citation:
         passage=passage.text,
         kind="article" if is_article(passage) else "reference",
         passage_note=passage_note(passage),
+        reviewed=reviewed.isoformat() if reviewed else "",
     )

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,7 @@ def cli(ctx: click.Context, store: Path | None, collection: str | None) -> None:
       python -m bot ask --questions FILE.jsonl
       python -m bot search "ketamine CRPS" [--k N] [--json]
       python -m bot feedback --export FILE.csv
+      python -m bot feedback report [--since YYYY-MM-DD] [--csv FILE.csv]
     """
     ctx.obj = _Options(store, collection)
 
@@ -205,22 +207,59 @@ def search_command(
         click.echo(render_passages(passages) if passages else "No passages found.")
 
 
-@cli.command("feedback")
-@click.option(
-    "--export", type=click.Path(dir_okay=False, path_type=Path), required=True, help="CSV to write."
+_db_option = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Feedback SQLite file."
 )
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Feedback SQLite file.")
-@click.pass_obj
-def feedback_command(options: _Options, export: Path, db: Path | None) -> None:
-    """Export the thumbs up/down ratings (answer id, verdict, rating, time) as CSV."""
-    from bot.feedback import FeedbackStore
 
+
+def _feedback_db(options: _Options, db: Path | None) -> Path:
     path = db or options.settings(None, None).feedback_db
     if not path.exists():
         click.echo(f"No feedback yet: {path} does not exist.", err=True)
         sys.exit(1)
-    count = FeedbackStore(path).export_csv(export)
+    return path
+
+
+@cli.group("feedback", invoke_without_command=True)
+@click.option("--export", type=click.Path(dir_okay=False, path_type=Path), help="CSV to write.")
+@_db_option
+@click.pass_context
+def feedback_command(ctx: click.Context, export: Path | None, db: Path | None) -> None:
+    """Export the thumbs up/down ratings (answer id, verdict, rating, time) as CSV, or
+    `feedback report` for staff."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if export is None:
+        raise click.UsageError("Give --export FILE.csv, or use `feedback report`.")
+    from bot.feedback import FeedbackStore
+
+    count = FeedbackStore(_feedback_db(ctx.obj, db)).export_csv(export)
     click.echo(f"Wrote {count} ratings to {export}", err=True)
+
+
+@feedback_command.command("report")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="First day to include (YYYY-MM-DD).",
+)
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write CSV."
+)
+@_db_option
+@click.pass_obj
+def feedback_report_command(
+    options: _Options, since: datetime | None, csv_path: Path | None, db: Path | None
+) -> None:
+    """Thumbs up/down per verdict and per cited source, and the not-covered rate per day.
+    Holds no question text."""
+    from bot.feedback_report import build_report
+
+    report = build_report(_feedback_db(options, db), since.date() if since else None)
+    click.echo(report.text())
+    if csv_path is not None:
+        rows = report.write_csv(csv_path)
+        click.echo(f"Wrote {rows} rows to {csv_path}", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

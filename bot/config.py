@@ -207,3 +207,40 @@ class Settings(BaseSettings):
     transcript_retention_days: int = Field(
         30, ge=1, description="Days transcript entries are kept when transcript_log is set."
     )
+
+    # --- the clinic (all optional; shown on the page and the widget) -------------------------
+    clinic_name: str = Field(
+        "", max_length=120, description="The clinic's name, e.g. 'Riverside Pain Clinic'."
+    )
+    clinic_phone: str = Field(
+        "", max_length=40, description="A phone number patients can call to reach a person."
+    )
+    clinic_url: str = Field(
+        "",
+        max_length=300,
+        pattern=r"^(https?://\S+)?$",
+        description="The clinic's web page for patients (https://...).",
+    )
+    clinic_hours: str = Field(
+        "", max_length=120, description="When the phone is answered, e.g. 'Mon-Fri 8 am to 5 pm'."
+    )
+    widget_notice: bool = Field(
+        False,
+        description="Show a first-use notice in the widget (an automated assistant, general "
+        "information only, not for emergencies) that the patient accepts before asking.",
+    )
+
+    # --- operations ----------------------------------------------------------------------
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes serving the app (each loads the model, about 0.5 GB). "
+        "Metrics are summed over all of them.",
+    )
+    metrics_dir: Path | None = Field(
+        None,
+        description="Folder where worker processes share their metrics. Unset: a fresh "
+        "temporary folder per start.",
+    )
+    json_logs: bool = Field(False, description="Write logs as one JSON object per line.")

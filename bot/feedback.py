@@ -1,4 +1,5 @@
-"""Thumbs up/down on answers in SQLite: answer id, verdict, rating, time; no question, no IP."""
+"""Thumbs up/down on answers in SQLite: answer id, verdict, cited source ids, rating, time;
+and how many answers of each verdict were given per day. No question text, no IP."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import csv
 import logging
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -18,6 +20,17 @@ CREATE TABLE IF NOT EXISTS feedback (
     verdict TEXT NOT NULL,
     rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
     created_at TEXT NOT NULL
+)
+"""
+# Added later: the source ids the rated answer cited, space-separated (older rows: empty).
+_ADD_SOURCES = "ALTER TABLE feedback ADD COLUMN sources TEXT NOT NULL DEFAULT ''"
+# Answers given per day and verdict: counts only, for the not-covered rate over time.
+_ANSWERS = """
+CREATE TABLE IF NOT EXISTS answers (
+    day TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, verdict)
 )
 """
 COLUMNS = ("answer_id", "verdict", "rating", "created_at")
@@ -32,20 +45,41 @@ class FeedbackStore:
         self._lock = threading.Lock()
         with self._connect() as db:
             db.execute(_SCHEMA)
+            db.execute(_ANSWERS)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            if "sources" not in columns:
+                db.execute(_ADD_SOURCES)
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
-    def record(self, answer_id: str, verdict: str, rating: int) -> None:
+    def record(
+        self, answer_id: str, verdict: str, rating: int, sources: Sequence[str] = ()
+    ) -> None:
         if rating not in (-1, 1):
             raise ValueError("rating must be 1 (helpful) or -1 (not helpful)")
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        cited = " ".join(dict.fromkeys(s.strip()[:100] for s in sources if s.strip()))
         with self._lock, self._connect() as db:
             db.execute(
-                "INSERT INTO feedback (answer_id, verdict, rating, created_at) VALUES (?,?,?,?)",
-                (answer_id[:64], verdict[:32], rating, now),
+                "INSERT INTO feedback (answer_id, verdict, rating, created_at, sources) "
+                "VALUES (?,?,?,?,?)",
+                (answer_id[:64], verdict[:32], rating, now, cited),
             )
         logger.info("feedback %+d on answer %s", rating, answer_id[:64])
+
+    def count_answer(self, verdict: str, day: date | None = None) -> None:
+        """One more answer of this verdict today (for the not-covered rate over time)."""
+        day = day or datetime.now(UTC).date()
+        try:
+            with self._lock, self._connect() as db:
+                db.execute(
+                    "INSERT INTO answers (day, verdict, n) VALUES (?, ?, 1) "
+                    "ON CONFLICT (day, verdict) DO UPDATE SET n = n + 1",
+                    (day.isoformat(), verdict[:32]),
+                )
+        except sqlite3.Error as exc:  # a count for staff reports never costs a patient's answer
+            logger.warning("answer not counted in %s: %s", self.path, exc)
 
     def rows(self) -> list[tuple[str, str, int, str]]:
         with self._connect() as db:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import prompts
+from bot.clinic import Clinic, with_contact
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
 from bot.crisis import CrisisCheck
@@ -17,6 +18,7 @@ from bot.errors import InvalidQuestionError
 from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
+from bot.review import check_reviews
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
 from bot.understand import QuestionAnalysis, understand
@@ -107,6 +109,9 @@ class Bot:
         return {
             **self.store.stats(),
             "store": str(self.settings.chroma_url or self.settings.store_dir),
+            "reviews": check_reviews(
+                (sid, record.metadata) for sid, record in self.store.sources().items()
+            ).to_json(),
         }
 
     def answer(
@@ -114,7 +119,7 @@ class Bot:
     ) -> Answer:
         """The whole query path, one named step a line."""
         question, history = self.validate(question, history)
-        reply = _Reply(question, id)
+        reply = _Reply(question, id, Clinic.from_settings(self.settings))
         vector = reply.timed("safety", self.embedder.embed_query, question)
         crisis = reply.timed("safety", self.safety.crisis.check, question, vector)  # always first
         if crisis.crisis:  # the crisis reply is fixed text, alone
@@ -246,9 +251,10 @@ def _refusal(verdict: Verdict) -> Verdict:
 class _Reply:
     """Times the steps of one answer and builds the Answer with the fixed disclaimer."""
 
-    def __init__(self, question: str, id: str | None) -> None:
+    def __init__(self, question: str, id: str | None, clinic: Clinic) -> None:
         self.question = question
         self.id = id
+        self.clinic = clinic
         self.start = time.perf_counter()
         self.timings: dict[str, float] = {}
 
@@ -269,7 +275,7 @@ class _Reply:
         lead: str = "",
     ) -> Answer:
         self.timings["total"] = (time.perf_counter() - self.start) * 1000
-        return Answer(
+        answer = Answer(
             verdict=verdict,
             text=text,
             citations=composed.citations if composed else (),
@@ -281,6 +287,7 @@ class _Reply:
             parts=composed.parts if composed else (),
             lead=lead,
         )
+        return with_contact(answer, self.clinic)
 
     def finish_answer(self, verdict: Verdict, composed: Composed, query: str) -> Answer:
         """An answer; for a personal request, the kind refusal first, then the general part."""

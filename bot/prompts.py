@@ -121,3 +121,21 @@ DISAGREEMENT_NOTE = (
     "Note: the article's author and the checked sources do not fully agree here. "
     "The checked finding is shown first."
 )
+
+# --- the clinic (bot/clinic.py fills these from the PAINBOT_CLINIC_* settings) ---------------
+AI_DISCLOSURE = "This is a computer program, not a person."
+CLINIC_DEFAULT_NAME = "your clinic"
+CLINIC_CALL = "You can call {name} at {phone}."
+CLINIC_CALL_HOURS = "You can call {name} at {phone}, {hours}."
+CLINIC_ALSO_VISIT = "You can also visit {url}."
+CLINIC_VISIT = "You can reach {name} at {url}."
+CLINIC_CALL_LINK = "Call {phone}"
+CLINIC_WEBSITE_LINK = "Clinic website"
+# Shown once in the widget, when the clinic turns it on (PAINBOT_WIDGET_NOTICE).
+FIRST_USE_NOTICE = (
+    "Before you start: this is a computer program, not a person. It gives general "
+    "information from a set list of sources. It is not medical advice. Do not use it in an "
+    "emergency: call 911, or call or text 988. Please do not type your name or other details "
+    "that show who you are."
+)
+FIRST_USE_ACCEPT = "I understand"

@@ -41,6 +41,7 @@ _SOURCE_FIELDS = (
     "journal",
     "authors",
     "text_kind",
+    "reviewed",
 )
 
 
@@ -73,6 +74,10 @@ class Store(Protocol):
 
     def stats(self) -> dict[str, Any]:
         """Counts and build settings, for /api/health."""
+        ...
+
+    def sources(self) -> dict[str, SourceRecord]:
+        """The manifest: every live source with its front matter (for review status)."""
         ...
 
 

@@ -91,6 +91,8 @@ class Citation:
     passage_note: str = ""
     """Fixed text saying whose words the passage is (a summary written for this project, a
     published abstract); empty for the article's own words."""
+    reviewed: str = ""
+    """ISO date a person last reviewed the source's record (front matter), or empty."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +108,7 @@ class Citation:
             "verified": self.verified,
             "passage": self.passage,
             "passage_note": self.passage_note,
+            "reviewed": self.reviewed,
         }
 
 

@@ -71,7 +71,39 @@ def _finish(report: IngestReport, as_json: bool) -> None:
         )
         for failure in report.failed:
             click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
+        _echo_reviews(report.overdue, report.unreviewed)
     sys.exit(1 if report.failed else 0)
+
+
+def _echo_reviews(overdue: Sequence[dict[str, Any]], unreviewed: int) -> None:
+    for status in overdue:
+        click.echo(
+            f"  review overdue: {status['title']} ({status['source_id']}): last reviewed "
+            f"{status['reviewed']}, due {status['due']}",
+            err=True,
+        )
+    if unreviewed:
+        click.echo(
+            f"  {unreviewed} source(s) have no `reviewed` date in their front matter", err=True
+        )
+
+
+def _check_reviews(settings: Settings, targets: Sequence[Path], as_json: bool) -> None:
+    """--check: review dates of the files only (no store, no model); exit 1 when any is due."""
+    from bot.review import check_reviews
+    from ingest.load import load_documents
+
+    loaded = load_documents(targets, max_bytes=int(settings.max_file_mb * 1024 * 1024))
+    reviews = check_reviews((doc.source_id, doc.metadata) for doc, _ in loaded.documents)
+    if as_json:
+        click.echo(json.dumps({**reviews.to_json(), "unreviewed_ids": list(reviews.unreviewed)}))
+    else:
+        _echo_reviews([s.to_json() for s in reviews.overdue], len(reviews.unreviewed))
+        for source_id in reviews.unreviewed:
+            click.echo(f"    not reviewed: {source_id}", err=True)
+        if reviews.ok:
+            click.echo(f"{len(loaded.documents)} sources, all reviews up to date", err=True)
+    sys.exit(0 if reviews.ok else 1)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,6 +113,7 @@ def cli() -> None:
     \b
       python -m ingest [PATH ...] [--store DIR] [--collection NAME] [--rebuild]
                        [--no-prune] [--json]
+      python -m ingest --check [PATH ...]     review dates only; exit 1 when one is due
       python -m ingest pubmed PMID [PMID ...] [--out DIR] [--json]
 
     PATH is a file or folder (default: the corpus folder). Exit code 0: all went in; 1: some
@@ -102,6 +135,12 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print the r
 @_collection_option
 @click.option("--rebuild", is_flag=True, help="Drop the collection and build it again.")
 @click.option("--prune/--no-prune", default=True, help="Delete sources gone from the folders.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Ingest nothing: exit 1 when a source's review is overdue or it has no `reviewed` "
+    "date (for a cron job).",
+)
 @_json_option
 def run_command(
     paths: Sequence[Path],
@@ -109,6 +148,7 @@ def run_command(
     collection: str | None,
     rebuild: bool,
     prune: bool,
+    check: bool,
     as_json: bool,
 ) -> None:
     """Ingest files and folders (Markdown, text, PDF, HTML, BEIR JSONL)."""
@@ -117,6 +157,8 @@ def run_command(
 
     settings = _settings(store, collection)
     targets = list(paths) or [settings.corpus_dir]
+    if check:
+        _check_reviews(settings, targets, as_json)
 
     def check_and_ingest() -> IngestReport:
         # The bot reads corpus/vocabulary.toml at start: a broken entry is reported now.

@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.embeddings import Embedder, Vectors, load_embedder, model_id_for
+from bot.review import check_reviews
 from bot.store import ChunkStore, SourceRecord
 from bot.types import Chunk, Document
 from ingest.chunk import chunk_document, chunking_signature, embedding_text
@@ -42,6 +43,10 @@ class IngestReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    """Sources in the store whose review is overdue (bot/review.py), after this run."""
+    unreviewed: int = 0
+    """Sources in the store with no `reviewed` date."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +57,8 @@ class IngestReport:
             "failed": list(self.failed),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
+            "overdue": list(self.overdue),
+            "unreviewed": self.unreviewed,
         }
 
 
@@ -263,6 +270,9 @@ def ingest_paths(
 
     if prune:
         report.deleted = _prune(store, paths, {d.source_id for d, _ in loaded.documents}, report)
+    reviews = check_reviews((sid, rec.metadata) for sid, rec in store.sources().items())
+    report.overdue = [status.to_json() for status in reviews.overdue]
+    report.unreviewed = len(reviews.unreviewed)
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.to_json())
     return report

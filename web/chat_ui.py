@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from bot import prompts
+from bot.clinic import Clinic
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
 from bot.transcripts import TranscriptLog
 from bot.types import Answer
 from web import texts
+from web.metrics import Metrics
 from web.render import render_answer
 
 logger = logging.getLogger(__name__)
@@ -29,10 +34,12 @@ CSS = """
 .pb-source details { font-size: 13px; color: #52606d; }
 .pb-unverified { color: #8a5a00; font-size: 13px; }
 .pb-passage-note { font-style: italic; margin: 4px 0; }
-.pb-kind { color: #52606d; font-size: 13px; }
+.pb-kind, .pb-reviewed { color: #52606d; font-size: 13px; }
 .pb-disclaimer { font-size: 13px; color: #52606d; border-top: 1px solid #e4e7eb;
   padding-top: 6px; margin-top: 8px; }
 #pb-examples button { font-size: 14px; }
+#pb-about { margin: 0; font-size: 15px; }
+#pb-about .pb-links a { margin-right: 16px; display: inline-block; min-height: 24px; }
 .pb-heading { margin: 10px 0 2px; }
 .pb-points { margin: 0 0 6px; padding-left: 20px; }
 .pb-points li { margin: 3px 0; }
@@ -42,6 +49,34 @@ CSS = """
 """
 
 
+def busy_script() -> str:
+    """The <script> that puts our wording in Gradio's queue-full toast."""
+    source = (Path(__file__).resolve().parent / "static" / "page-busy.js").read_text("utf-8")
+    # json.dumps gives a JS string literal; "</" cannot occur in BUSY, a fixed text.
+    source = source.replace('"__PAINBOT_BUSY__"', json.dumps(texts.BUSY))
+    return f"<script>{source}</script>"
+
+
+def about_html(clinic: Clinic) -> str:
+    """The always-visible 'not a person' line and, when set, how to reach the clinic."""
+    parts = [f'<span id="pb-ai">{escape(prompts.AI_DISCLOSURE)}</span>']
+    if line := clinic.contact_line():
+        parts.append(f' <span class="pb-contact">{escape(line)}</span>')
+    links = []
+    if clinic.phone:
+        number = "".join(c for c in clinic.phone if c.isdigit() or c == "+")
+        call = prompts.CLINIC_CALL_LINK.format(phone=clinic.phone)
+        links.append(f'<a href="tel:{escape(number, quote=True)}">{escape(call)}</a>')
+    if clinic.url:
+        links.append(
+            f'<a href="{escape(clinic.url, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{escape(prompts.CLINIC_WEBSITE_LINK)}</a>'
+        )
+    if links:
+        parts.append(f' <span class="pb-links">{" ".join(links)}</span>')
+    return f'<p id="pb-about">{"".join(parts)}</p>'
+
+
 def theme() -> gr.themes.Base:
     """Calm colours and system fonts only, so nothing is fetched from the web."""
     return gr.themes.Soft(
@@ -49,6 +84,14 @@ def theme() -> gr.themes.Base:
         neutral_hue="slate",
         font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "monospace"],
+    ).set(
+        # Darker greens than the Soft theme's: white on emerald-500 and emerald-500 on
+        # emerald-100 fall below the 4.5:1 contrast WCAG AA asks of text (axe, tests/app).
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_text_color="white",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
     )
 
 
@@ -58,18 +101,22 @@ def build_chat(
     load_error: str | None = None,
     transcripts: TranscriptLog | None = None,
     stream_delay_s: float = 0.01,
+    clinic: Clinic | None = None,
+    metrics: Metrics | None = None,
 ) -> gr.Blocks:
     """Build the page. ``bot=None`` shows the maintainer message instead of the chat."""
     with gr.Blocks(title="Painbot: ketamine and chronic pain") as page:
         gr.Markdown(f"# {texts.TITLE}")
         gr.Markdown(texts.PAGE_DISCLAIMER, elem_id="pb-disclaimer")
+        gr.HTML(about_html(clinic or Clinic()))
         if bot is None:
             gr.Markdown(
                 f"**{escape(load_error or texts.STORE_MISSING)}**", elem_id="pb-store-missing"
             )
             return page
         gr.Markdown(texts.WELCOME, elem_id="pb-welcome")
-        meta = gr.State({})  # assistant message index -> (answer id, verdict)
+        # assistant message index -> (answer id, verdict, cited source ids)
+        meta = gr.State({})
         chat = gr.Chatbot(
             label="Conversation",
             show_label=False,
@@ -101,6 +148,7 @@ def build_chat(
             if not question or len(question) > 2000:
                 raise gr.Error(texts.BAD_QUESTION)
             earlier_raw = meta_map.get("questions", [])
+            started = time.perf_counter()
             try:
                 answer: Answer = bot.answer(question, earlier_raw[-3:], id=uuid.uuid4().hex[:16])
             except InvalidQuestionError as exc:
@@ -108,6 +156,9 @@ def build_chat(
             except PainbotError as exc:
                 logger.error("answer failed: %s", exc)
                 raise gr.Error(texts.UNAVAILABLE) from None
+            if metrics is not None:
+                metrics.observe_answer("page", answer.verdict.value, time.perf_counter() - started)
+            feedback.count_answer(answer.verdict.value)
             if transcripts is not None:
                 transcripts.record(answer)
             history = [
@@ -117,7 +168,11 @@ def build_chat(
             ]
             meta_map = {
                 **meta_map,
-                str(len(history) - 1): [answer.id or "", answer.verdict.value],
+                str(len(history) - 1): [
+                    answer.id or "",
+                    answer.verdict.value,
+                    [c.source_id for c in answer.citations],
+                ],
                 "questions": [*earlier_raw, question],
             }
             # Show the cited points one by one, so a long answer starts reading at once.
@@ -134,7 +189,8 @@ def build_chat(
             if not entry or data.liked is None or data.liked == "":
                 return
             liked = data.liked is True or str(data.liked).lower() in ("like", "true")
-            feedback.record(entry[0], entry[1], 1 if liked else -1)
+            sources = entry[2] if len(entry) > 2 else []
+            feedback.record(entry[0], entry[1], 1 if liked else -1, sources)
             gr.Info(texts.FEEDBACK_THANKS)
 
         box.submit(respond, [box, chat, meta], [chat, box, meta])

@@ -30,6 +30,8 @@ def render_citation(citation: Citation, anchor: str) -> str:
             ' <span class="pb-unverified">'
             f"({escape(citation.verification or 'not verified')})</span>"
         )
+    if citation.reviewed:
+        status += f' <span class="pb-reviewed">Last reviewed {escape(citation.reviewed)}.</span>'
     note = (
         f'<p class="pb-passage-note">{escape(citation.passage_note)}</p>'
         if citation.passage_note

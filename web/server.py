@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
@@ -10,16 +12,19 @@ from typing import Annotated, Any, Literal, Protocol
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot import prompts
+from bot.clinic import Clinic
 from bot.config import Settings
 from bot.errors import InvalidQuestionError, PainbotError
 from bot.feedback import FeedbackStore
 from bot.transcripts import TranscriptLog
 from bot.types import Answer
 from web import texts
+from web.metrics import Metrics, MetricsMiddleware
 from web.ratelimit import Busy, ConcurrencyGate, RateLimiter
 from web.security import SecurityHeaders
 
@@ -59,11 +64,29 @@ class FeedbackRequest(BaseModel):
     answer_id: str = Field(min_length=1, max_length=64)
     verdict: str = Field("answered", max_length=32)
     rating: Literal[1, -1] = Field(description="1 = helpful, -1 = not helpful.")
+    sources: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list, max_length=20, description="Source ids the rated answer cited."
+    )
 
 
 def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def widget_page(settings: Settings) -> str:
+    """widget.html with the clinic's details and the notice setting as an inline JSON block."""
+    config = {
+        "clinic": Clinic.from_settings(settings).to_json(),
+        "ai_disclosure": prompts.AI_DISCLOSURE,
+        "notice": prompts.FIRST_USE_NOTICE if settings.widget_notice else "",
+        "notice_accept": prompts.FIRST_USE_ACCEPT,
+    }
+    # Inside <script>, only "<" could end the block early; escape the HTML-special characters.
+    data = json.dumps(config).replace("<", "\\u003c").replace(">", "\\u003e")
+    data = data.replace("&", "\\u0026")
+    block = f'<script id="pb-config" type="application/json">{data}</script>'
+    return (STATIC / "widget.html").read_text(encoding="utf-8").replace("<!--PB-CONFIG-->", block)
 
 
 def create_app(
@@ -76,6 +99,7 @@ def create_app(
     feedback = FeedbackStore(settings.feedback_db)
     app.state.bot, app.state.feedback, app.state.gate = bot, feedback, gate
     app.state.load_error = load_error
+    metrics = app.state.metrics = Metrics()
     transcripts = (
         TranscriptLog(settings.transcript_log, settings.transcript_retention_days)
         if settings.transcript_log
@@ -96,7 +120,7 @@ def create_app(
     def _limited(request: Request) -> JSONResponse | None:
         client = request.client.host if request.client else "unknown"
         wait = limiter.check(client)
-        return _error(429, texts.RATE_LIMITED, wait) if wait else None
+        return _error(429, texts.RATE_LIMITED, wait) if wait else None  # counted by the middleware
 
     @app.post("/api/ask")
     async def ask(request: Request, body: AskRequest) -> Any:
@@ -106,33 +130,61 @@ def create_app(
             return _error(503, load_error or texts.STORE_MISSING, 30)
         try:
             async with gate:
+                started = time.perf_counter()
                 answer = await run_in_threadpool(
                     bot.answer, body.question, body.history, id=body.id
                 )
         except Busy:
+            metrics.queue_full.labels("api").inc()
             return _error(503, texts.BUSY, 10)
         except InvalidQuestionError as exc:
             return _error(422, str(exc))
         except PainbotError as exc:
             logger.error("answer failed: %s", exc)
             return _error(503, texts.UNAVAILABLE, 30)
+        metrics.observe_answer("api", answer.verdict.value, time.perf_counter() - started)
+        request.state.verdict = answer.verdict.value  # the latency histogram's label
+        await run_in_threadpool(feedback.count_answer, answer.verdict.value)
         if transcripts is not None:
             await run_in_threadpool(transcripts.record, answer)
         return answer.to_json()
 
     @app.get("/api/health")
     async def health() -> Any:
+        """The process is alive (200), with what the store holds when it is loaded."""
         if bot is None:
-            return JSONResponse(
-                {"status": "store missing", "error": load_error or texts.STORE_MISSING}, 503
-            )
-        return {"status": "ok", **await run_in_threadpool(bot.stats)}
+            return {"status": "store missing", "error": load_error or texts.STORE_MISSING}
+        try:
+            return {"status": "ok", **await run_in_threadpool(bot.stats)}
+        except PainbotError as exc:
+            return {"status": "store unavailable", "error": str(exc)}
+
+    @app.get("/api/ready")
+    async def ready() -> Any:
+        """Ready to answer (200): the store is loaded, holds passages and can be searched."""
+        if bot is None:
+            return _error(503, load_error or texts.STORE_MISSING, 30)
+        try:
+            stats = await run_in_threadpool(bot.stats)
+        except PainbotError as exc:
+            logger.error("not ready: %s", exc)
+            return _error(503, texts.UNAVAILABLE, 30)
+        if not stats.get("chunks"):
+            return _error(503, texts.STORE_MISSING, 30)
+        return {"status": "ready", "chunks": stats["chunks"]}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_text() -> Response:
+        body, content_type = await run_in_threadpool(metrics.exposition)
+        return Response(body, media_type=content_type)
 
     @app.post("/api/feedback")
     async def give_feedback(request: Request, body: FeedbackRequest) -> Any:
         if (limited := _limited(request)) is not None:
             return limited
-        await run_in_threadpool(feedback.record, body.answer_id, body.verdict, body.rating)
+        await run_in_threadpool(
+            feedback.record, body.answer_id, body.verdict, body.rating, body.sources
+        )
         return {"ok": True}
 
     @app.get("/widget.js", include_in_schema=False)
@@ -143,9 +195,11 @@ def create_app(
             headers={"Cache-Control": "public, max-age=300"},
         )
 
+    page = widget_page(settings)
+
     @app.get("/widget", include_in_schema=False)
-    async def widget() -> FileResponse:
-        return FileResponse(STATIC / "widget.html", media_type="text/html")
+    async def widget() -> HTMLResponse:
+        return HTMLResponse(page)
 
     @app.get("/widget.css", include_in_schema=False)
     async def widget_css() -> FileResponse:
@@ -154,6 +208,7 @@ def create_app(
     app.add_middleware(
         SecurityHeaders, allowed_origins=settings.allowed_origins, root_path=settings.root_path
     )
+    app.add_middleware(MetricsMiddleware, metrics=metrics, root_path=settings.root_path)
     if settings.behind_proxy:
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import socket
 import threading
 import time
@@ -146,15 +147,33 @@ def clinic_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
         yield folder, base
 
 
+CLINIC = {
+    "clinic_name": "Riverside Pain Clinic",
+    "clinic_phone": "555-0100",
+    "clinic_hours": "Monday to Friday, 8 am to 5 pm",
+    "clinic_url": "https://clinic.example",
+}
+
+
+@pytest.fixture(scope="session")
+def clinic_bot(corpus_bot: Any) -> Any:
+    """The real bot over the real corpus, set up with a clinic's contact details."""
+    from bot.pipeline import Bot
+
+    settings = corpus_bot.settings.model_copy(update=CLINIC)
+    return Bot(settings, corpus_bot.embedder, corpus_bot.store)
+
+
 @pytest.fixture(scope="session")
 def live_server(
-    app_settings: Settings, app_bot: Any, clinic_site: tuple[Path, str]
+    app_settings: Settings, clinic_bot: Any, clinic_site: tuple[Path, str]
 ) -> Iterator[LiveServer]:
+    """The real app and bot, as a clinic runs them: its contact details set, its site allowed."""
     import app as app_module
 
     port = free_port()
-    settings = app_settings.model_copy(update={"allowed_origins": [clinic_site[1]]})
-    server = LiveServer(app_module.build(settings, app_bot), port)
+    settings = app_settings.model_copy(update={"allowed_origins": [clinic_site[1]], **CLINIC})
+    server = LiveServer(app_module.build(settings, clinic_bot), port)
     server.settings = settings  # type: ignore[attr-defined]
     server.start()
     yield server
@@ -173,3 +192,30 @@ def scripted_server(app_settings: Settings) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium through Playwright, once per session."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(
+            "Debian's chromium is missing: run `apt-get install -y chromium` (make browser)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -140,3 +140,33 @@ def test_root_path_behind_proxy(settings: Settings, app_bot: Any) -> None:
     assert page.status_code == 200 and "/painbot" in page.text
     assert client.get("/api/health").status_code == 200
     assert client.get("/widget").headers["content-security-policy"].startswith("frame-ancestors")
+
+
+def test_feedback_keeps_cited_sources_and_answers_are_counted(
+    client: TestClient, settings: Settings
+) -> None:
+    answer = client.post("/api/ask", json={"question": "What is ketamine?"}).json()
+    sources = [c["source_id"] for c in answer["citations"]]
+    body = {"answer_id": "a9", "verdict": "answered", "rating": 1, "sources": sources}
+    assert client.post("/api/feedback", json=body).status_code == 200
+    too_many = {**body, "sources": ["x"] * 21}
+    assert client.post("/api/feedback", json=too_many).status_code == 422
+    with sqlite3.connect(settings.feedback_db) as db:
+        stored = db.execute("SELECT sources FROM feedback").fetchone()[0]
+        assert stored.split() == list(dict.fromkeys(sources))  # each source once
+        assert db.execute("SELECT verdict, n FROM answers").fetchall() == [("answered", 1)]
+
+
+def test_widget_page_carries_clinic_details_as_inert_json(settings: Settings) -> None:
+    import json
+    import re
+
+    hostile = "</script><script>window.__pwned=1</script>"
+    s = settings.model_copy(update={"clinic_name": hostile, "clinic_phone": "555-0100"})
+    page = TestClient(app_module.build(s, None)).get("/widget").text
+    assert hostile not in page
+    block = re.search(r'<script id="pb-config" type="application/json">(.*?)</script>', page)
+    assert block is not None
+    config = json.loads(block.group(1))
+    assert config["clinic"]["contact"] == f"You can call {hostile} at 555-0100."
+    assert config["notice"] == "" and "not a person" in config["ai_disclosure"]

@@ -86,7 +86,8 @@ def test_feedback_rows_hold_no_ip_and_no_question(settings: Settings, corpus_bot
     assert response.status_code == 200
     db = sqlite3.connect(settings.feedback_db)
     columns = [row[1] for row in db.execute("PRAGMA table_info(feedback)")]
-    assert columns == ["id", "answer_id", "verdict", "rating", "created_at"]
+    # sources: the ids of the cited sources (e.g. "article pmid-29870458"), not patient data
+    assert columns == ["id", "answer_id", "verdict", "rating", "created_at", "sources"]
     dump = "\n".join(db.iterdump())
     for secret in ("203.0.113.77", "testclient", MARKER, "User-Agent"):
         assert secret not in dump
