@@ -1,6 +1,7 @@
 """A small asyncio + httpx load test against /api/ask on loopback.
 
 Usage: python -m benchmarks.loadtest --url http://127.0.0.1:7860 [--clients 50] [--seconds 60]
+       [--mix]   (70% of requests from a top-20 list, 30% asked once: a clinic's busy day)
 """
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -26,6 +28,35 @@ DEFAULT_QUESTIONS = (
     "What is central sensitization?",
     "What's the weather in Phoenix tomorrow?",
 )
+
+
+PREFIXES = (
+    "",
+    "Quick question: ",
+    "I was wondering, ",
+    "My doctor mentioned this. ",
+    "Can you tell me: ",
+    "Sorry if this is silly, ",
+    "For my mom: ",
+    "Before my appointment, ",
+)
+
+
+def realistic_mix(
+    questions: Sequence[str], top: int = 20, share: float = 0.7, seed: int = 15
+) -> Iterator[str]:
+    """An endless stream: ``share`` of requests are one of the ``top`` questions (patients
+    asking the same few things), the rest worded as nobody asked before (never repeated)."""
+    rng = random.Random(seed)
+    popular = list(questions[:top])
+    pool = list(questions)
+    for n in itertools.count():
+        if rng.random() < share:
+            yield rng.choice(popular)
+        else:
+            prefix = PREFIXES[n % len(PREFIXES)]
+            base = rng.choice(pool)
+            yield f"{prefix}{base[:1].lower() if prefix else base[:1]}{base[1:]} (#{n})"
 
 
 @dataclass
@@ -59,12 +90,11 @@ class LoadResult:
 async def _client(
     http: httpx.AsyncClient,
     url: str,
-    questions: Sequence[str],
+    questions: Iterable[str],
     deadline: float,
     result: LoadResult,
-    offset: int,
 ) -> None:
-    for question in itertools.islice(itertools.cycle(questions), offset, None):
+    for question in questions:
         if time.perf_counter() >= deadline:
             return
         start = time.perf_counter()
@@ -84,20 +114,30 @@ async def run_load(
     seconds: float = 60.0,
     questions: Sequence[str] = DEFAULT_QUESTIONS,
     timeout: float = 120.0,
+    mix: Iterator[str] | None = None,
 ) -> LoadResult:
+    """``clients`` clients asking in a loop: each cycles ``questions`` from its own offset, or
+    all draw from one shared ``mix`` stream (see realistic_mix)."""
     result = LoadResult(clients=clients, seconds=seconds)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
         start = time.perf_counter()
         deadline = start + seconds
-        await asyncio.gather(
-            *(
-                _client(http, base_url.rstrip("/") + "/api/ask", questions, deadline, result, i)
-                for i in range(clients)
-            )
-        )
+        streams: list[Iterable[str]] = [
+            mix if mix is not None else itertools.islice(itertools.cycle(questions), i, None)
+            for i in range(clients)
+        ]
+        url = base_url.rstrip("/") + "/api/ask"
+        await asyncio.gather(*(_client(http, url, s, deadline, result) for s in streams))
         result.seconds = time.perf_counter() - start
     return result
+
+
+def load_mix_questions() -> list[str]:
+    """Our patient questions (eval/questions.jsonl), the first 20 being the popular ones."""
+    from benchmarks.questions import QUESTIONS_FILE, load_questions
+
+    return [q.question for q in load_questions(QUESTIONS_FILE) if not q.history]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,8 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="http://127.0.0.1:7860")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--mix", action="store_true", help="70%% top-20 / 30%% unique questions")
     args = parser.parse_args(argv)
-    result = asyncio.run(run_load(args.url, args.clients, args.seconds))
+    mix = realistic_mix(load_mix_questions()) if args.mix else None
+    result = asyncio.run(run_load(args.url, args.clients, args.seconds, mix=mix))
     for key, value in result.summary().items():
         print(f"{key:10s} {value}")
     for kind, count in result.errors.items():

@@ -118,6 +118,31 @@ def _read_questions(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+_ID_FIELDS = ("_id", "id", "query_id")
+_TEXT_FIELDS = ("text", "question", "query")
+
+
+def read_queries(path: Path) -> list[tuple[str, str]]:
+    """(query id, text) pairs from JSONL: BEIR's {"_id", "text"} or {"id", "question"} lines."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.UsageError(f"{path} line {number} is not JSON ({exc.msg}).") from exc
+        qid = next((row[f] for f in _ID_FIELDS if isinstance(row, dict) and f in row), None)
+        text = next((row[f] for f in _TEXT_FIELDS if isinstance(row, dict) and f in row), None)
+        if qid is None or not isinstance(text, str) or not text.strip():
+            raise click.UsageError(
+                f'{path} line {number} needs an id and a text, e.g. {{"_id": "1", "text": "..."}}'
+                ' or {"id": "1", "question": "..."}.'
+            )
+        rows.append((str(qid), text))
+    return rows
+
+
 _store_option = click.option(
     "--store", type=click.Path(path_type=Path), help="Store folder (PAINBOT_STORE_DIR)."
 )
@@ -134,7 +159,8 @@ def cli(ctx: click.Context, store: Path | None, collection: str | None) -> None:
     \b
       python -m bot ask "Is ketamine good for CRPS?" [--json] [--history Q]...
       python -m bot ask --questions FILE.jsonl
-      python -m bot search "ketamine CRPS" [--k N] [--json]
+      python -m bot search "ketamine CRPS" [-k N] [--json]
+      python -m bot search --queries FILE.jsonl [-k 100]
       python -m bot feedback --export FILE.csv
       python -m bot feedback report [--since YYYY-MM-DD] [--csv FILE.csv]
     """
@@ -184,23 +210,46 @@ def ask_command(
 
 
 @cli.command("search")
-@click.argument("query")
-@click.option("--k", "k", type=click.IntRange(1, 100), default=None, help="Passages to show.")
+@click.argument("query", required=False)
+@click.option(
+    "-k", "--k", "k", type=click.IntRange(1, 1000), default=None, help="Passages to show."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the passages as JSON.")
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSONL file of queries ({"_id", "text"} as in BEIR, or {"id", "question"}); prints '
+    'one {"query_id", "results"} JSON line per query.',
+)
 @_store_option
 @_collection_option
 @click.pass_obj
 def search_command(
     options: _Options,
-    query: str,
+    query: str | None,
     k: int | None,
     as_json: bool,
+    queries: Path | None,
     store: Path | None,
     collection: str | None,
 ) -> None:
     """Show the passages retrieval finds for QUERY (dense + keyword, fused, reranked)."""
+    if (query is None) == (queries is None):
+        raise click.UsageError("Give either a QUERY or --queries FILE.jsonl, not both.")
+    rows = read_queries(queries) if queries else []
     settings = options.settings(store, collection)
-    passages = _load_bot(settings).search(query, k or settings.top_k)
+    loaded = _load_bot(settings)
+    depth = k or settings.top_k
+    if queries is not None:
+        for qid, text in rows:
+            results = [
+                {"rank": rank, **_passage_json(p)}
+                for rank, p in enumerate(loaded.search(text, depth), 1)
+            ]
+            click.echo(json.dumps({"query_id": qid, "results": results}))
+        return
+    assert query is not None
+    passages = loaded.search(query, depth)
     if as_json:
         click.echo(json.dumps([_passage_json(p) for p in passages]))
     else:

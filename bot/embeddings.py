@@ -93,7 +93,21 @@ def _cached_embedder(name: str, batch_size: int) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(name, batch_size)
 
 
+def set_cpu_threads(threads: int) -> None:
+    """Threads torch may use inside one embedding call, for the whole process (0 = its own
+    choice, every core). One thread per call is far faster when other work shares the cores:
+    on this project's 2-core machine with other jobs running, a query embedding took 1.8 s with
+    two threads and 0.12 s with one (docs/benchmarks.md, issue 15)."""
+    if threads <= 0:
+        return
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """The embedding model named by the settings; loaded once per process and reused."""
     log.info("loading embedding model %s", settings.embedding_model)
+    set_cpu_threads(settings.embedding_threads)
     return _cached_embedder(settings.embedding_model, settings.embedding_batch_size)

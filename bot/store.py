@@ -3,18 +3,21 @@
 Two Chroma collections per logical name ``C`` (see docs/design.md): ``C`` holds one record per
 chunk (id ``chunk_id@version``), ``C__sources`` is the manifest with one record per source.
 Readers only trust chunks whose version matches the manifest, so a crash mid-replace shows
-either the old or the new version of a document, never a mix.
+either the old or the new version of a document, never a mix. ``C__sentences`` holds, per chunk
+record (same id), the vectors of the chunk's sentences made at ingest, so no answer embeds a
+sentence; they are written and deleted with their chunk. Stores made before it lack them.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -27,6 +30,7 @@ from bot.types import Chunk, Passage
 log = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = "__sources"
+SENTENCES_SUFFIX = "__sentences"
 CHUNKER_VERSION = "sentences-v1"
 """Bump when chunk boundaries or the embedded text change: old stores then ask for --rebuild."""
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
@@ -55,6 +59,55 @@ class SourceRecord:
     chunk_count: int
     metadata: dict[str, Any] = field(default_factory=dict)
     path: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredSentences:
+    """What ingest stores for one chunk: the vector of its text and one per sentence."""
+
+    passage: Vectors
+    """Unit-length vector of the chunk: the chunk record's own (its text with its source's
+    title), so a keyword-only hit's similarity means what a dense hit's does."""
+    sentences: Vectors
+    """One unit-length row per sentence, in the order bot.vector_cache.sentences_of gives."""
+
+
+def record_id(passage: Passage) -> str:
+    """The Chroma id of the chunk record a passage came from (chunk id @ source version)."""
+    return f"{passage.chunk_id}@{passage.metadata.get('version', '')}"
+
+
+def _pack(vectors: Vectors) -> str:
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unpack(text: str, rows: int, dimension: int) -> Vectors:
+    flat = np.frombuffer(base64.b64decode(text), dtype="<f4")
+    return flat.reshape(rows, dimension).astype(np.float32)
+
+
+class Store(Protocol):
+    """What the query side needs of a store (ChunkStore; tests may pass a small fake)."""
+
+    def query(self, embedding: Vectors, k: int) -> list[Passage]:
+        """The k nearest passages, with similarity filled in."""
+        ...
+
+    def all_passages(self) -> list[Passage]:
+        """Every live passage (for the keyword index and the corpus word statistics)."""
+        ...
+
+    def generation(self) -> int:
+        """A counter bumped on every change; readers poll it to know when to refresh."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and build settings, for /api/health."""
+        ...
+
+    def sources(self) -> dict[str, SourceRecord]:
+        """The manifest: every live source with its front matter (for review status)."""
+        ...
 
 
 @functools.cache
@@ -155,13 +208,21 @@ class ChunkStore:
     """Chunks and their manifest in Chroma; always fed our own embeddings."""
 
     def __init__(
-        self, settings: Settings, client: Any, name: str, chunks: Any, manifest: Any
+        self,
+        settings: Settings,
+        client: Any,
+        name: str,
+        chunks: Any,
+        manifest: Any,
+        sentences: Any | None = None,
     ) -> None:
         self._settings = settings
         self._client = client
         self._name = name
         self._chunks = chunks
         self._manifest = manifest
+        self._sentences = sentences
+        """None in a store made before sentence vectors were stored (read-only opening)."""
         self._active_cache: tuple[int, dict[str, str]] | None = None
         self._seen_generation = self.generation()
 
@@ -214,7 +275,15 @@ class ChunkStore:
                 f"The collection {name!r} was built with other settings: {found}. Run "
                 "`python -m ingest --rebuild` to rebuild it with the current settings."
             )
-        return cls(settings, client, name, chunks, manifest)
+        sentences = _get_collection(client, name + SENTENCES_SUFFIX)
+        if sentences is None and create:
+            # One record per chunk record; its own vector is the chunk text's, searched by nobody.
+            sentences = client.get_or_create_collection(
+                name + SENTENCES_SUFFIX,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        return cls(settings, client, name, chunks, manifest, sentences)
 
     @staticmethod
     def recorded(settings: Settings) -> dict[str, Any] | None:
@@ -226,7 +295,8 @@ class ChunkStore:
     def drop(settings: Settings) -> None:
         """Delete both collections (for --rebuild); a missing collection is fine."""
         client = _make_client(settings)
-        for name in (settings.collection, settings.collection + MANIFEST_SUFFIX):
+        base = settings.collection
+        for name in (base, base + MANIFEST_SUFFIX, base + SENTENCES_SUFFIX):
             if _get_collection(client, name) is not None:
                 client.delete_collection(name)
 
@@ -270,6 +340,7 @@ class ChunkStore:
             self._manifest = self._client.get_collection(
                 self._name + MANIFEST_SUFFIX, embedding_function=None
             )
+            self._sentences = _get_collection(self._client, self._name + SENTENCES_SUFFIX)
             log.info("store changed (generation %d): reopened it", generation)
         self._seen_generation = generation
         return generation
@@ -305,8 +376,16 @@ class ChunkStore:
         """Replace a source: add new chunks, switch the manifest, delete the old chunks."""
         self.put_documents([(record, chunks, embeddings)])
 
-    def put_documents(self, items: Sequence[tuple[SourceRecord, Sequence[Chunk], Vectors]]) -> None:
-        """put_document for many sources at once, with the same three steps (fewer round trips)."""
+    def put_documents(
+        self,
+        items: Sequence[tuple[SourceRecord, Sequence[Chunk], Vectors]],
+        sentences: Sequence[StoredSentences] | None = None,
+    ) -> None:
+        """put_document for many sources at once, with the same three steps (fewer round trips).
+
+        ``sentences``, one per chunk of all items in order, are written with the chunks (step 1)
+        and their old versions deleted with the old chunks (step 3).
+        """
         if not items:
             return
         ids: list[str] = []
@@ -327,6 +406,11 @@ class ChunkStore:
             vectors.append(np.asarray(embeddings, dtype=np.float32).reshape(len(chunks), -1))
         matrix = np.concatenate(vectors) if ids else None
         step = max(1, int(self._client.get_max_batch_size()))
+        if sentences is not None and len(sentences) != len(ids):
+            raise StoreError(
+                f"{len(ids)} chunks but {len(sentences)} sentence vector sets; "
+                "this is a bug in the caller, please report it."
+            )
         # 1. the new versions' chunks (invisible until the manifest points at them)
         for start in range(0, len(ids), step):
             end = start + step
@@ -337,6 +421,8 @@ class ChunkStore:
                 documents=texts[start:end],
                 metadatas=metas[start:end],
             )
+        if sentences is not None:  # after their chunks: a sweep deletes those of absent chunks
+            self._write_sentences(ids, metas, sentences)
         # 2. the manifest switches to the new versions
         self._manifest.upsert(
             ids=[record.source_id for record, _, _ in items],
@@ -352,21 +438,105 @@ class ChunkStore:
                 for record, _, _ in items
             ],
         )
-        # 3. the old versions' chunks go
-        self._chunks.delete(
-            where={
-                "$and": [
-                    {"source_id": {"$in": [record.source_id for record, _, _ in items]}},
-                    {"version": {"$nin": [record.version for record, _, _ in items]}},
-                ]
-            }
-        )
+        # 3. the old versions' chunks (and their sentence vectors) go
+        old = {
+            "$and": [
+                {"source_id": {"$in": [record.source_id for record, _, _ in items]}},
+                {"version": {"$nin": [record.version for record, _, _ in items]}},
+            ]
+        }
+        self._chunks.delete(where=old)
+        if self._sentences is not None:
+            self._sentences.delete(where=old)
         self._bump_generation()
+
+    def _write_sentences(
+        self, ids: Sequence[str], metas: Sequence[dict[str, Any]], values: Sequence[StoredSentences]
+    ) -> None:
+        if self._sentences is None:
+            raise StoreError(
+                "This store was opened read-only; open it with create=True to write to it."
+            )
+        step = max(1, int(self._client.get_max_batch_size()))
+        for start in range(0, len(ids), step):
+            batch = values[start : start + step]
+            self._sentences.upsert(
+                ids=list(ids[start : start + step]),
+                embeddings=np.stack([np.asarray(v.passage, dtype=np.float32) for v in batch]),
+                metadatas=[
+                    {
+                        "source_id": meta["source_id"],
+                        "version": meta["version"],
+                        "count": len(value.sentences),
+                        "vectors": _pack(value.sentences),
+                    }
+                    for meta, value in zip(metas[start : start + step], batch, strict=True)
+                ],
+            )
+
+    def put_sentences(self, passages: Sequence[Passage], values: Sequence[StoredSentences]) -> None:
+        """Store sentence vectors for chunks already in the store (a store made before them)."""
+        metas = [{"source_id": p.source_id, "version": p.metadata.get("version")} for p in passages]
+        self._write_sentences([record_id(p) for p in passages], metas, values)
+
+    def chunk_vectors(self, ids: Sequence[str]) -> Vectors | None:
+        """The stored vectors of these chunk records in order; None when one is missing."""
+        if not ids:
+            return None
+        found: dict[str, Vectors] = {}
+        step = max(1, int(self._client.get_max_batch_size()))
+        wanted = list(dict.fromkeys(ids))
+        for start in range(0, len(wanted), step):
+            got = self._chunks.get(ids=wanted[start : start + step], include=["embeddings"])
+            for rid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                found[rid] = np.asarray(vector, dtype=np.float32)
+        if any(rid not in found for rid in ids):
+            return None
+        return np.stack([found[rid] for rid in ids])
+
+    def sentence_ids(self) -> set[str]:
+        """Ids of the chunk records whose sentence vectors are stored."""
+        return set() if self._sentences is None else self._ids(self._sentences)
+
+    @staticmethod
+    def _ids(collection: Any) -> set[str]:
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = collection.get(include=[], limit=_PAGE * 5, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < _PAGE * 5:
+                return out
+            offset += len(got["ids"])
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, StoredSentences]:
+        """Stored sentence vectors of these chunk records; missing ones are left out."""
+        if self._sentences is None or not ids:
+            return {}
+        self._reload_if_changed()
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, StoredSentences] = {}
+        step = max(1, int(self._client.get_max_batch_size()))
+        for start in range(0, len(wanted), step):
+            got = self._sentences.get(
+                ids=wanted[start : start + step], include=["embeddings", "metadatas"]
+            )
+            for rid, vector, meta in zip(
+                got["ids"], got["embeddings"], got["metadatas"], strict=True
+            ):
+                if meta is None or vector is None:  # being deleted right now
+                    continue
+                passage = np.asarray(vector, dtype=np.float32)
+                sentences = _unpack(str(meta["vectors"]), int(meta["count"]), passage.shape[-1])
+                out[rid] = StoredSentences(passage, sentences)
+        return out
 
     def delete_source(self, source_id: str) -> None:
         """Remove a source from the manifest first (hides it), then its chunk records."""
         self._manifest.delete(ids=[source_id])
         self._chunks.delete(where={"source_id": source_id})
+        if self._sentences is not None:
+            self._sentences.delete(where={"source_id": source_id})
         self._bump_generation()
 
     def sweep(self) -> int:
@@ -380,6 +550,13 @@ class ChunkStore:
         step = max(1, int(self._client.get_max_batch_size()))
         for start in range(0, len(orphans), step):
             self._chunks.delete(ids=orphans[start : start + step])
+        if self._sentences is not None:
+            # Ids only (the sentence records are large): a record whose chunk is gone goes too.
+            stale = sorted(self.sentence_ids() - self._ids(self._chunks))
+            for start in range(0, len(stale), step):
+                self._sentences.delete(ids=stale[start : start + step])
+            if stale:
+                log.info("swept %d orphan sentence-vector records", len(stale))
         if orphans:
             log.info("swept %d orphan chunk records", len(orphans))
             self._bump_generation()

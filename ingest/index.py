@@ -21,8 +21,9 @@ import numpy as np
 from bot.config import Settings
 from bot.embeddings import Embedder, Vectors, load_embedder, model_id_for
 from bot.review import check_reviews
-from bot.store import ChunkStore, SourceRecord
+from bot.store import ChunkStore, SourceRecord, record_id
 from bot.types import Chunk, Document
+from bot.vector_cache import embed_sentences
 from ingest.chunk import chunk_document, chunking_signature, embedding_text
 from ingest.load import load_documents
 
@@ -42,6 +43,8 @@ class IngestReport:
     deleted: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
+    sentence_backfill: int = 0
+    """Chunks of a store made before sentence vectors were stored that got them this run."""
     seconds: float = 0.0
     overdue: list[dict[str, Any]] = field(default_factory=list)
     """Sources in the store whose review is overdue (bot/review.py), after this run."""
@@ -56,6 +59,7 @@ class IngestReport:
             "deleted": self.deleted,
             "failed": list(self.failed),
             "chunks": self.chunks,
+            "sentence_backfill": self.sentence_backfill,
             "seconds": round(self.seconds, 3),
             "overdue": list(self.overdue),
             "unreviewed": self.unreviewed,
@@ -240,6 +244,10 @@ def ingest_paths(
                 for c in item.chunks
             ]
             vectors = embedder.embed_documents(texts)
+            # The chunk vectors double as the passages' own: a sentence's passage is its chunk.
+            sentences = embed_sentences(
+                embedder, [c.text for item in batch for c in item.chunks], vectors
+            )
             items = []
             offset = 0
             for item in batch:
@@ -247,7 +255,7 @@ def ingest_paths(
                 items.append((item.record, item.chunks, vectors[offset : offset + n]))
                 offset += n
             try:
-                store.put_documents(items)
+                store.put_documents(items, sentences)
             except Exception as exc:
                 log.exception("could not store a batch of %d documents", len(batch))
                 report.failed += [
@@ -270,12 +278,29 @@ def ingest_paths(
 
     if prune:
         report.deleted = _prune(store, paths, {d.source_id for d, _ in loaded.documents}, report)
+    report.sentence_backfill = store_missing_sentences(store, embedder)
     reviews = check_reviews((sid, rec.metadata) for sid, rec in store.sources().items())
     report.overdue = [status.to_json() for status in reviews.overdue]
     report.unreviewed = len(reviews.unreviewed)
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.to_json())
     return report
+
+
+def store_missing_sentences(store: ChunkStore, embedder: Embedder) -> int:
+    """Store the sentence vectors live chunks lack (a store made before they were stored)."""
+    stored = store.sentence_ids()
+    if len(stored) >= int(store.stats()["chunks"]):
+        return 0
+    lacking = [p for p in store.all_passages() if record_id(p) not in stored]
+    if not lacking:
+        return 0
+    log.info("storing sentence vectors for %d chunks that have none", len(lacking))
+    for start in range(0, len(lacking), EMBED_BATCH_CHUNKS):
+        batch = lacking[start : start + EMBED_BATCH_CHUNKS]
+        vectors = store.chunk_vectors([record_id(p) for p in batch])
+        store.put_sentences(batch, embed_sentences(embedder, [p.text for p in batch], vectors))
+    return len(lacking)
 
 
 def _failed_paths(failures: Sequence[dict[str, str]]) -> set[Path]:

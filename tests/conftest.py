@@ -63,7 +63,8 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Itera
 
 @pytest.fixture(scope="session")
 def corpus_bot(corpus_settings: Settings):  # type: ignore[no-untyped-def]
-    """The real bot over the real corpus, loaded once per session."""
+    """The real bot over the real corpus, loaded once per session; no answer cache, so tests
+    that change the bot (a scripted LLM, a failing step) and ask again see the change."""
     import bot
 
-    return bot.load(corpus_settings)
+    return bot.load(corpus_settings.model_copy(update={"answer_cache": False}))

@@ -35,3 +35,20 @@ def test_unknown_model_name_fails_with_a_hint_not_a_download(monkeypatch) -> Non
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelUnavailableError, match="PAINBOT_EMBEDDING_MODEL"):
         SentenceTransformerEmbedder("no-such-org/no-such-model")
+
+
+def test_embedding_calls_use_the_configured_cpu_threads() -> None:
+    import torch
+
+    from bot.config import Settings
+    from bot.embeddings import load_embedder, set_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        set_cpu_threads(2)
+        load_embedder(Settings(embedding_threads=1))
+        assert torch.get_num_threads() == 1
+        set_cpu_threads(0)  # 0 leaves torch's own choice alone
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -49,3 +49,17 @@ def test_load_counts_answers_and_errors() -> None:
     assert summary["ok"] > 0
     assert result.errors["HTTP 503"] == calls["n"] // 5
     assert summary["p50"] <= summary["p95"] <= summary["p99"]
+
+
+def test_realistic_mix_is_mostly_the_top_20_and_otherwise_never_repeats() -> None:
+    import itertools
+
+    from benchmarks.loadtest import realistic_mix
+
+    questions = [f"question {i}?" for i in range(60)]
+    asked = list(itertools.islice(realistic_mix(questions), 5000))
+    popular = [q for q in asked if q in questions[:20]]
+    rest = [q for q in asked if q not in questions[:20]]
+    assert 0.67 < len(popular) / len(asked) < 0.73
+    assert len(set(rest)) == len(rest)  # each asked once: the answer cache cannot help them
+    assert len(set(popular)) == 20

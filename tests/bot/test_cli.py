@@ -76,6 +76,46 @@ def test_search_json_and_k(store_args, capsys) -> None:  # type: ignore[no-untyp
     assert capsys.readouterr().out.startswith("[1] ")
 
 
+def test_batch_search_prints_one_line_per_query(
+    store_args, corpus_bot, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    queries = tmp_path / "queries.jsonl"
+    rows = [
+        {"_id": "q1", "text": "ketamine CRPS", "metadata": {}},  # BEIR
+        {"id": 7, "question": "psilocybin for chronic pain"},
+        {"_id": "q3", "text": "side effects of esketamine nasal spray"},
+    ]
+    queries.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    assert main(["search", "--queries", str(queries), "-k", "5", "--json", *store_args]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["query_id"] for line in lines] == ["q1", "7", "q3"]
+    for row, line in zip(rows, lines, strict=True):
+        assert set(line) == {"query_id", "results"}
+        results = line["results"]
+        assert [r["rank"] for r in results] == list(range(1, 6))
+        assert {"chunk_id", "source_id", "score", "text"} <= set(results[0])
+        text = str(row.get("text", row.get("question")))
+        assert [r["chunk_id"] for r in results] == [p.chunk_id for p in corpus_bot.search(text, 5)]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"_id": "q1"}', '{"text": "no id"}', "not json", '["a list"]'],
+)
+def test_batch_search_says_which_line_is_wrong(
+    store_args, tmp_path: Path, capsys, line: str
+) -> None:  # type: ignore[no-untyped-def]
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"_id": "ok", "text": "ketamine"}\n' + line + "\n", encoding="utf-8")
+    assert main(["search", "--queries", str(queries), *store_args]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+def test_search_needs_a_query_or_a_file(store_args, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["search", *store_args]) == 2
+    assert "--queries" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("make_store", "hint"),
     [

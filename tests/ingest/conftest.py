@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,15 +22,27 @@ class CountingEmbedder:
         self.dimension = inner.dimension
         self.texts = 0
         self.calls = 0
+        self.seen: list[str] = []
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if texts:
             self.calls += 1
             self.texts += len(texts)
+            self.seen += texts
         return self._inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> Vectors:
         return self._inner.embed_query(text)
+
+
+def embedded_passage_texts(counting: CountingEmbedder, store: Any) -> set[str]:
+    """Passage texts and sentences among what ``counting`` embedded (questions, and the crisis
+    router's pieces of them, are not)."""
+    from bot.vector_cache import sentences_of
+
+    passages = store.all_passages()
+    known = {p.text for p in passages} | {s for p in passages for s in sentences_of(p.text)}
+    return known & set(counting.seen)
 
 
 @pytest.fixture

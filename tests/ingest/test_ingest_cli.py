@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from ingest.cli import cli
 
 KEYS = {"added", "replaced", "skipped", "deleted", "failed", "chunks", "seconds"}
-KEYS |= {"overdue", "unreviewed"}
+KEYS |= {"overdue", "unreviewed", "sentence_backfill"}
 
 
 def _run(args: list[str], env: dict[str, str] | None = None):

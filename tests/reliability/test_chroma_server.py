@@ -97,3 +97,33 @@ def test_server_mode_warns_to_keep_the_server_private(
         store._make_client(settings)
     warnings = [r.getMessage() for r in caplog.records if "private network" in r.getMessage()]
     assert len(warnings) == 1 and "never face the internet" in warnings[0]
+
+
+def test_replicas_read_the_sentence_vectors_ingest_stored_on_the_server(
+    chroma_server: str, tmp_path: Path, embedder: Any
+) -> None:
+    from bot.store import ChunkStore, chunking_signature, record_id
+    from tests.ingest.conftest import CountingEmbedder, embedded_passage_texts
+
+    settings = Settings(
+        store_dir=tmp_path / "unused",
+        cache_dir=tmp_path / "cache",
+        chroma_url=chroma_server,
+        collection="rel-sentences",
+    )
+    write_records(tmp_path / "docs", RECORDS)
+    ingest_paths(settings, [tmp_path / "docs"], embedder=embedder)
+    counting = CountingEmbedder(embedder)
+    store = ChunkStore.open(
+        settings,
+        embedding_model=embedder.model_id,
+        dimension=embedder.dimension,
+        chunking=chunking_signature(settings),
+    )
+    assert store.sentence_ids() == {record_id(p) for p in store.all_passages()}
+    replica_bot = Bot(settings, counting, store)
+    answer = replica_bot.answer("What are the side effects of ketamine infusions?")
+    assert answer.verdict is Verdict.ANSWERED
+    assert replica_bot.vectors.embedded_at_query == 0
+    assert embedded_passage_texts(counting, store) == set()  # neither at load nor answering
+    assert not (tmp_path / "cache").exists()  # nothing made locally: no snapshot needed
