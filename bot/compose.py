@@ -12,11 +12,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot import prompts
-from bot.citations import is_article, is_verified, make_citation
+from bot.citations import is_article, is_checked_finding, is_news, is_verified, make_citation
 from bot.embeddings import Vectors
+from bot.glossary import words_in
+from bot.lead import AnswerAids, choose_lead, claims_in, score_plain, with_caveats
 from bot.lexicon import Lexicon, about_another_drug, asked_drugs_of, question_terms, terms
-from bot.types import AnswerPart, Citation, Passage
+from bot.plain import PlainSentence
+from bot.question_parts import question_parts
+from bot.types import AnswerPart, Citation, GlossaryEntry, Passage, PlainPoint
 from bot.vector_cache import VectorCache
 
 # Sections that list or describe sources rather than say anything about pain care.
@@ -46,7 +52,12 @@ VERIFIED_BONUS = 0.05
 UNVERIFIED_PENALTY = 0.08
 KEEP_WITHIN = 0.22
 """Sentences scoring more than this below the best one are left out, however few remain."""
-NEAR_DUPLICATE = 0.9
+MIN_RELEVANCE = 0.5
+"""Quoted sentences scoring below this are left out even when they are the best there is
+(calibrated on eval/answer_pairs.jsonl; docs/benchmarks.md, Issue 13)."""
+NEAR_DUPLICATE = 0.85
+PART_COVERED = 0.5
+"""A part of a multi-part question counts as answered by a sentence this similar to it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,8 @@ class Composed:
     """The answer sentences (without headings or citation marks), each verbatim."""
     parts: tuple[AnswerPart, ...] = ()
     note: str = ""
+    plain: tuple[PlainPoint, ...] = ()
+    words: tuple[GlossaryEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,19 +98,20 @@ def _candidates(
     passages: Sequence[Passage],
     cache: VectorCache,
     lexicon: Lexicon,
+    about_sources: bool = False,
 ) -> list[_Candidate]:
     # Words no source uses ("wrote", once "author" stands in for it) cannot be found, so
     # they would only lower every sentence's share.
     asked_terms = question_terms(query)
     q_terms = {t for t in asked_terms if lexicon.used(t)}
     names_the_article = bool(_NAMES_THE_ARTICLE.search(query))
-    asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
+    asks_about_sources = about_sources or bool(_ASKS_ABOUT_SOURCES.search(query))
     if names_the_article:
         # "Who wrote this article?" is about the article itself, not the notes on the papers it
         # cites ("the study this article mentions" still is), and "article" then names the
         # source rather than a word to look for in sentences.
         rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
-        asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
+        asks_about_sources = about_sources or bool(_ASKS_ABOUT_SOURCES.search(rest))
         q_terms -= set(terms("article blog post page"))
     asked_drugs = asked_drugs_of(asked_terms)
     out: list[_Candidate] = []
@@ -140,14 +154,16 @@ def _candidates(
 
 
 def _checked(candidate: _Candidate) -> bool:
-    return not is_article(candidate.passage) and is_verified(candidate.passage)
+    return is_checked_finding(candidate.passage)
 
 
-def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate]:
+def _select(
+    candidates: list[_Candidate], max_sentences: int, min_relevance: float = MIN_RELEVANCE
+) -> list[_Candidate]:
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     if not ranked:
         return []
-    floor = ranked[0].score - KEEP_WITHIN
+    floor = max(ranked[0].score - KEEP_WITHIN, min_relevance)
     chosen: list[_Candidate] = []
     for candidate in ranked:
         if len(chosen) >= max_sentences or candidate.score < floor:
@@ -159,7 +175,7 @@ def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate
         # A checked source's finding on exactly what was asked must not be crowded out by the
         # article's more fluent claims (the guideline's "weak evidence for migraine").
         finding = next((c for c in ranked if _checked(c) and c.names_everything_asked), None)
-        if finding is not None:  # not among the chosen, by the test above
+        if finding is not None and finding.score >= min_relevance:
             chosen = [*chosen[: max_sentences - 1], finding]
     return chosen
 
@@ -171,15 +187,81 @@ def compose_answer(
     cache: VectorCache,
     lexicon: Lexicon,
     max_sentences: int,
+    aids: AnswerAids | None = None,
+    *,
+    question: str = "",
+    personal: bool = False,
 ) -> Composed:
-    """Build the cited answer for ``query`` (already expanded) from retrieved ``passages``."""
-    chosen = _select(_candidates(query, query_vector, passages, cache, lexicon), max_sentences)
-    if not chosen:
+    """Build the cited answer for ``query`` (already expanded) from retrieved ``passages``.
+
+    With ``aids``: the answer leads with the plain-language sentences that answer the
+    question's kind, each bringing its caveats (whose exact passages are quoted too); each part
+    of a multi-part ``question`` is answered or named as not covered; hard words are defined.
+    """
+    aids = aids or AnswerAids()
+    kinds = aids.question_kinds(query_vector)
+    about_sources = bool(kinds) and kinds[0] in ("is_it_true", "which_study")
+    candidates = _candidates(query, query_vector, passages, cache, lexicon, about_sources)
+    chosen = _select(candidates, max_sentences)
+    asked = question_terms(query)
+    q_terms = {t for t in asked if lexicon.used(t)}
+    drugs = asked_drugs_of(asked)
+    scored = score_plain(
+        aids, question or query, asked, query_vector, kinds, drugs, lexicon, personal
+    )
+    lead = [c.sentence for c in choose_lead(scored)]
+    # Checked findings first, then notes on unchecked references, news, the article's views;
+    # for a personal question the sources' cautions lead.
+    lead.sort(key=lambda s: (personal and s.role not in ("caution", "risk"), _rank(aids, s)))
+    notes: list[str] = []
+    parts = question_parts(question)
+    if len(parts) > 1 and aids.embedder is not None:
+        lead, chosen, missing = _cover_parts(parts, aids, lead, chosen, candidates, scored)
+        notes += [prompts.PART_NOT_COVERED.format(part=p) for p in missing]
+    claims = claims_in(aids, [(c.passage, c.vector) for c in chosen])
+    shown = with_caveats(aids, [*lead, *(c for c in claims if c not in lead)])
+    caveats = [s for s in shown if s not in lead and s not in claims]
+    lead = [*lead, *caveats]
+    chosen = chosen + _quoted_caveats(aids, caveats, chosen, cache)
+    if not chosen and not lead:
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
-    note = ""
-    # The note only when, in this answer, a checked source finds weak or no evidence on the
-    # topic and the article speaks to the same topic.
+    if _disagree(query, chosen):
+        notes.insert(0, prompts.DISAGREEMENT_NOTE)
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    plain = tuple(
+        PlainPoint(
+            s.text,
+            tuple(_number(p, numbers, citations) for p in aids.passages_of(s)),
+            s.role,
+        )
+        for s in lead
+    )
+    composed = group_by_source(kept, "\n\n".join(notes), numbers, citations, plain)
+    text = " ".join([*(p.text for p in plain), *composed.sentences])
+    return Composed(
+        composed.text,
+        composed.citations,
+        composed.sentences,
+        composed.parts,
+        composed.note,
+        plain,
+        words_in(text, aids.glossary),
+    )
+
+
+def _rank(aids: AnswerAids, sentence: PlainSentence) -> int:
+    passages = aids.passages_of(sentence)
+    if not passages:
+        return 4
+    p = passages[0]
+    return 0 if is_checked_finding(p) else 3 if is_article(p) else 2 if is_news(p) else 1
+
+
+def _disagree(query: str, chosen: Sequence[_Candidate]) -> bool:
+    """A checked source in the answer finds weak or no evidence on the topic asked about, and
+    the article speaks to the same topic."""
     topics = [t for t in _CONFLICT_TOPICS if t in query.lower()]
     checked_on_topic = any(
         _checked(c)
@@ -190,40 +272,128 @@ def compose_answer(
     article_on_topic = any(
         is_article(c.passage) and any(t in c.sentence.lower() for t in topics) for c in chosen
     )
-    if checked_on_topic and article_on_topic:
-        note = prompts.DISAGREEMENT_NOTE
-    return group_by_source(kept, note)
+    return checked_on_topic and article_on_topic
 
 
-def group_by_source(kept: Sequence[tuple[str, Passage]], note: str = "") -> Composed:
+def _quoted_caveats(
+    aids: AnswerAids,
+    caveats: Sequence[PlainSentence],
+    chosen: Sequence[_Candidate],
+    cache: VectorCache,
+) -> list[_Candidate]:
+    """For each caveat, the verbatim sentence of its backing passages closest to it, so the
+    quoted part carries the limit as well as the claim."""
+    by_id = {s.id: i for i, s in enumerate(aids.plain)}
+    have = {c.sentence for c in chosen}
+    out: list[_Candidate] = []
+    for caveat in caveats:
+        backing = aids.passages_of(caveat)
+        vector = aids.vectors[by_id[caveat.id]]
+        best: _Candidate | None = None
+        for passage, entry in zip(backing, cache.get(backing), strict=True):
+            for sentence, sv in zip(entry.sentences, entry.vectors, strict=True):
+                sim = float(sv @ vector)
+                if best is None or sim > best.score:
+                    best = _Candidate(sentence, passage, sv, sim)
+        if best is not None and best.sentence not in have:
+            have.add(best.sentence)
+            out.append(best)
+    return out
+
+
+def _cover_parts(
+    parts: Sequence[str],
+    aids: AnswerAids,
+    lead: list[PlainSentence],
+    chosen: list[_Candidate],
+    candidates: Sequence[_Candidate],
+    scored: Sequence[object],
+) -> tuple[list[PlainSentence], list[_Candidate], list[str]]:
+    """Each part of the question answered by some sentence, or named as not covered."""
+    assert aids.embedder is not None
+    vectors = aids.embedder.embed_documents(list(parts))
+    by_id = {s.id: i for i, s in enumerate(aids.plain)}
+    missing: list[str] = []
+    for part, pv in zip(parts, vectors, strict=True):
+        shown = [aids.vectors[by_id[s.id]] for s in lead] + [c.vector for c in chosen]
+        if shown and float(np.max(np.stack(shown) @ pv)) >= PART_COVERED:
+            continue
+        plain_best = max(
+            (s for s in aids.plain if s not in lead),
+            key=lambda s: float(aids.vectors[by_id[s.id]] @ pv),
+            default=None,
+        )
+        quoted_best = max(
+            (c for c in candidates if c not in chosen),
+            key=lambda c: float(c.vector @ pv),
+            default=None,
+        )
+        if plain_best is not None and float(aids.vectors[by_id[plain_best.id]] @ pv) >= (
+            PART_COVERED
+        ):
+            lead = [*lead, plain_best]
+        elif quoted_best is not None and float(quoted_best.vector @ pv) >= PART_COVERED:
+            chosen = [*chosen, quoted_best]
+        else:
+            missing.append(part)
+    return lead, chosen, missing
+
+
+def _number(passage: Passage, numbers: dict[str, int], citations: list[Citation]) -> int:
+    if passage.chunk_id not in numbers:
+        numbers[passage.chunk_id] = len(numbers) + 1
+        citations.append(make_citation(numbers[passage.chunk_id], passage))
+    return numbers[passage.chunk_id]
+
+
+def group_by_source(
+    kept: Sequence[tuple[str, Passage]],
+    note: str = "",
+    numbers: dict[str, int] | None = None,
+    citations: list[Citation] | None = None,
+    plain: Sequence[PlainPoint] = (),
+) -> Composed:
     """Cited sentences grouped under headings saying whose statements they are (checked
-    findings first, then unverified references, then the article's author), sources
-    numbered in order of first use."""
+    findings first, then unverified references, then news reports, then the article's
+    author), sources numbered in order of first use (after any already in ``numbers``)."""
     groups = (
-        (prompts.LEAD_VERIFIED, [k for k in kept if not is_article(k[1]) and is_verified(k[1])]),
-        (prompts.LEAD_OTHER, [k for k in kept if not is_article(k[1]) and not is_verified(k[1])]),
+        (prompts.LEAD_VERIFIED, [k for k in kept if is_checked_finding(k[1])]),
+        (
+            prompts.LEAD_OTHER,
+            [
+                k
+                for k in kept
+                if not is_article(k[1]) and not is_news(k[1]) and not is_checked_finding(k[1])
+            ],
+        ),
+        (prompts.LEAD_NEWS, [k for k in kept if is_news(k[1]) and not is_article(k[1])]),
         (prompts.LEAD_ARTICLE, [k for k in kept if is_article(k[1])]),
     )
-    numbers: dict[str, int] = {}
-    citations: list[Citation] = []
+    numbers = {} if numbers is None else numbers
+    citations = [] if citations is None else citations
     parts: list[AnswerPart] = []
     for heading, group in groups:
         if not group:
             continue
-        items = []
-        for sentence, passage in group:
-            if passage.chunk_id not in numbers:
-                numbers[passage.chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[passage.chunk_id], passage))
-            items.append((sentence, numbers[passage.chunk_id]))
+        items = [(sentence, _number(passage, numbers, citations)) for sentence, passage in group]
         parts.append(AnswerPart(heading, tuple(items)))
     order = tuple(s for part in parts for s, _ in part.items)
-    return Composed(answer_text(parts, note), tuple(citations), order, tuple(parts), note)
+    text = answer_text(parts, note, plain)
+    return Composed(text, tuple(citations), order, tuple(parts), note, tuple(plain))
 
 
-def answer_text(parts: Sequence[AnswerPart], note: str = "") -> str:
-    """Plain text of an answer: optional note, then each heading with its cited sentences."""
+def answer_text(
+    parts: Sequence[AnswerPart], note: str = "", plain: Sequence[PlainPoint] = ()
+) -> str:
+    """Plain text of an answer: optional note, the plain-language lead (its lines start with
+    "* "), then each heading with its cited sentences ("- sentence [n]")."""
     blocks = [note] if note else []
+    if plain:
+        lines = [prompts.LEAD_PLAIN]
+        for point in plain:
+            marks = "".join(f"[{n}]" for n in point.citations)
+            lines.append(f"* {point.text} {marks}".rstrip())
+        blocks.append("\n".join(lines))
     for part in parts:
         lines = [part.heading] + [f"- {sentence} [{n}]" for sentence, n in part.items]
         blocks.append("\n".join(lines))

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.embeddings import Embedder, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.followup import rewrite_query
+from bot.lead import AnswerAids
 from bot.lexicon import (
     STOPWORDS,
     Lexicon,
@@ -50,6 +51,7 @@ class Bot:
         self.vectors = VectorCache(embedder)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
+        self.aids = AnswerAids.build(settings.corpus_dir, embedder, self.retriever.keyword.passages)
         self._checked = time.monotonic()
         # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
         self.chat_model = chat_model
@@ -85,6 +87,9 @@ class Bot:
             return False
         self.retriever.refresh()
         self.lexicon = self._build_lexicon()
+        self.aids = AnswerAids.build(
+            self.settings.corpus_dir, self.embedder, self.retriever.keyword.passages
+        )
         return True
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
@@ -169,6 +174,8 @@ class Bot:
                 retrieval_query=query,
                 parts=composed.parts if composed else (),
                 lead=lead,
+                plain=composed.plain if composed else (),
+                words=composed.words if composed else (),
             )
 
         if verdict is Verdict.CRISIS:
@@ -201,18 +208,44 @@ class Bot:
         covered = best >= self.settings.min_evidence and _key_words_found(
             rewritten, passages, self.lexicon
         )
+        personal = verdict is Verdict.PERSONAL_ADVICE
         if not covered:
-            if verdict is Verdict.PERSONAL_ADVICE:
+            if personal:
+                # No passage matched, but the sources may still caution about what was named.
+                general = compose_answer(
+                    query,
+                    vector,
+                    [],
+                    self.vectors,
+                    self.lexicon,
+                    1,
+                    self.aids,
+                    question=question,
+                    personal=True,
+                )
+                if general.plain:
+                    lead = (
+                        f"{prompts.PERSONAL_ADVICE_REPLY}\n\n{prompts.PERSONAL_ADVICE_GENERAL_LEAD}"
+                    )
+                    return finish(verdict, f"{lead}\n\n{general.text}", general, query, lead)
                 return finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=query)
             return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
         t = time.perf_counter()
         composed = compose_answer(
-            query, vector, passages, self.vectors, self.lexicon, self.settings.max_answer_sentences
+            query,
+            vector,
+            passages,
+            self.vectors,
+            self.lexicon,
+            self.settings.max_answer_sentences,
+            self.aids,
+            question=question,
+            personal=personal,
         )
         timings["compose"] = (time.perf_counter() - t) * 1000
         if self.chat_model is not None and composed.text:
             composed = self._write_with_llm(asked, history, passages, composed, timings)
-        if verdict is Verdict.PERSONAL_ADVICE:
+        if personal:
             lead = prompts.PERSONAL_ADVICE_REPLY
             if composed.text:
                 lead += "\n\n" + prompts.PERSONAL_ADVICE_GENERAL_LEAD

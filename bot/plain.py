@@ -62,6 +62,9 @@ class PlainSentence:
     caveats: tuple[str, ...] = ()
     """Ids of plain sentences to show whenever this one is shown."""
 
+    def backed_by_lower(self) -> tuple[tuple[str, str], ...]:
+        return tuple((src, sec.strip().lower()) for src, sec in self.backed_by)
+
 
 @dataclass(frozen=True)
 class PlainRefusal:
@@ -114,7 +117,7 @@ def load_plain(corpus_dir: Path) -> PlainLayer:
         data = _read_toml(path)
         source = data.get("source")
         if not isinstance(source, str) or not source:
-            raise ConfigurationError(f"{path}: add `source = \"<id of the source>\"`.")
+            raise ConfigurationError(f'{path}: add `source = "<id of the source>"`.')
         rows = data.get("sentence", [])
         if not isinstance(rows, list):
             raise ConfigurationError(f"{path}: write sentences as [[sentence]] tables.")
@@ -210,7 +213,11 @@ def check_plain(
     work: list[tuple[PlainSentence, str, list[str]]] = []
     for s in layer.sentences:
         texts = [passages.get((src, sec.strip().lower())) for src, sec in s.backed_by]
-        absent = [f"{src} section '{sec}'" for (src, sec), t in zip(s.backed_by, texts) if not t]
+        absent = [
+            f"{src} section '{sec}'"
+            for (src, sec), t in zip(s.backed_by, texts, strict=True)
+            if not t
+        ]
         if absent:
             refusals.append(
                 PlainRefusal(s.id, layer.paths.get(s.id, ""), f"names {absent}, not in the store")
