@@ -12,8 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot import prompts
 from bot.citations import is_article, is_checked_finding, is_news, is_verified, make_citation
 from bot.embeddings import Vectors
@@ -56,7 +54,7 @@ MIN_RELEVANCE = 0.5
 """Quoted sentences scoring below this are left out even when they are the best there is
 (calibrated on eval/answer_pairs.jsonl; docs/benchmarks.md, Issue 13)."""
 NEAR_DUPLICATE = 0.85
-PART_COVERED = 0.5
+PART_COVERED = 0.55
 """A part of a multi-part question counts as answered by a sentence this similar to it."""
 
 
@@ -204,7 +202,6 @@ def compose_answer(
     candidates = _candidates(query, query_vector, passages, cache, lexicon, about_sources)
     chosen = _select(candidates, max_sentences)
     asked = question_terms(query)
-    q_terms = {t for t in asked if lexicon.used(t)}
     drugs = asked_drugs_of(asked)
     scored = score_plain(
         aids, question or query, asked, query_vector, kinds, drugs, lexicon, personal
@@ -216,7 +213,9 @@ def compose_answer(
     notes: list[str] = []
     parts = question_parts(question)
     if len(parts) > 1 and aids.embedder is not None:
-        lead, chosen, missing = _cover_parts(parts, aids, lead, chosen, candidates, scored)
+        lead, chosen, missing = _cover_parts(
+            parts, aids, lead, chosen, candidates, lexicon, personal
+        )
         notes += [prompts.PART_NOT_COVERED.format(part=p) for p in missing]
     claims = claims_in(aids, [(c.passage, c.vector) for c in chosen])
     shown = with_caveats(aids, [*lead, *(c for c in claims if c not in lead)])
@@ -307,35 +306,29 @@ def _cover_parts(
     lead: list[PlainSentence],
     chosen: list[_Candidate],
     candidates: Sequence[_Candidate],
-    scored: Sequence[object],
+    lexicon: Lexicon,
+    personal: bool,
 ) -> tuple[list[PlainSentence], list[_Candidate], list[str]]:
-    """Each part of the question answered by some sentence, or named as not covered."""
+    """Each part of the question gets its own best sentence, or is named as not covered."""
     assert aids.embedder is not None
     vectors = aids.embedder.embed_documents(list(parts))
-    by_id = {s.id: i for i, s in enumerate(aids.plain)}
     missing: list[str] = []
     for part, pv in zip(parts, vectors, strict=True):
-        shown = [aids.vectors[by_id[s.id]] for s in lead] + [c.vector for c in chosen]
-        if shown and float(np.max(np.stack(shown) @ pv)) >= PART_COVERED:
+        asked = question_terms(part)
+        kinds = aids.question_kinds(pv)
+        best = choose_lead(
+            score_plain(aids, part, asked, pv, kinds, asked_drugs_of(asked), lexicon, personal)
+        )
+        if best:
+            if best[0].sentence not in lead:
+                lead = [*lead, best[0].sentence]
             continue
-        plain_best = max(
-            (s for s in aids.plain if s not in lead),
-            key=lambda s: float(aids.vectors[by_id[s.id]] @ pv),
-            default=None,
-        )
-        quoted_best = max(
-            (c for c in candidates if c not in chosen),
-            key=lambda c: float(c.vector @ pv),
-            default=None,
-        )
-        if plain_best is not None and float(aids.vectors[by_id[plain_best.id]] @ pv) >= (
-            PART_COVERED
-        ):
-            lead = [*lead, plain_best]
-        elif quoted_best is not None and float(quoted_best.vector @ pv) >= PART_COVERED:
-            chosen = [*chosen, quoted_best]
-        else:
-            missing.append(part)
+        quoted = max(candidates, key=lambda c: float(c.vector @ pv), default=None)
+        if quoted is not None and float(quoted.vector @ pv) >= PART_COVERED:
+            if quoted not in chosen:
+                chosen = [*chosen, quoted]
+            continue
+        missing.append(part)
     return lead, chosen, missing
 
 

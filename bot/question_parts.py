@@ -12,11 +12,11 @@ _SPLIT = re.compile(
     r"who|which|why|will|should|when|where)\b)",
     re.I,
 )
-MIN_CONTENT_WORDS = 2
+MIN_CONTENT_WORDS = 1
 
 
 def question_parts(question: str) -> list[str]:
-    """The question's parts, each with at least two content words (one part if it has one)."""
+    """The question's parts, each with a content word (one part if it has one)."""
     parts = [p.strip(" ,.") for p in _SPLIT.split(question or "") if p and p.strip(" ,.")]
     content = [
         p

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot import prompts
+
 
 @dataclass(frozen=True)
 class Section:
@@ -189,8 +191,10 @@ class Answer:
             "text": self.text,
             "citations": [citation.to_json() for citation in self.citations],
             "lead": self.lead,
+            "plain_heading": prompts.LEAD_PLAIN if self.plain else "",
             "plain": [point.to_json() for point in self.plain],
             "parts": [part.to_json() for part in self.parts],
+            "words_heading": prompts.WORDS_TO_KNOW if self.words else "",
             "words": [word.to_json() for word in self.words],
             "disclaimer": self.disclaimer,
             "timings_ms": {name: round(ms, 2) for name, ms in self.timings_ms.items()},
