@@ -54,6 +54,9 @@ MIN_RELEVANCE = 0.5
 """Quoted sentences scoring below this are left out even when they are the best there is
 (calibrated on eval/answer_pairs.jsonl; docs/benchmarks.md, Issue 13)."""
 NEAR_DUPLICATE = 0.85
+EXTRA_WITH_LEAD = 2
+KEEP_WITH_LEAD = 0.08
+"""With a plain lead, retrieved sentences beyond its backing must be this close to the best."""
 PART_COVERED = 0.55
 """A part of a multi-part question counts as answered by a sentence this similar to it."""
 
@@ -156,12 +159,15 @@ def _checked(candidate: _Candidate) -> bool:
 
 
 def _select(
-    candidates: list[_Candidate], max_sentences: int, min_relevance: float = MIN_RELEVANCE
+    candidates: list[_Candidate],
+    max_sentences: int,
+    min_relevance: float = MIN_RELEVANCE,
+    keep_within: float = KEEP_WITHIN,
 ) -> list[_Candidate]:
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     if not ranked:
         return []
-    floor = max(ranked[0].score - KEEP_WITHIN, min_relevance)
+    floor = max(ranked[0].score - keep_within, min_relevance)
     chosen: list[_Candidate] = []
     for candidate in ranked:
         if len(chosen) >= max_sentences or candidate.score < floor:
@@ -200,7 +206,6 @@ def compose_answer(
     kinds = aids.question_kinds(query_vector)
     about_sources = bool(kinds) and kinds[0] in ("is_it_true", "which_study")
     candidates = _candidates(query, query_vector, passages, cache, lexicon, about_sources)
-    chosen = _select(candidates, max_sentences)
     asked = question_terms(query)
     drugs = asked_drugs_of(asked)
     scored = score_plain(
@@ -210,6 +215,13 @@ def compose_answer(
     # Checked findings first, then notes on unchecked references, news, the article's views;
     # for a personal question the sources' cautions lead.
     lead.sort(key=lambda s: (personal and s.role not in ("caution", "risk"), _rank(aids, s)))
+    # With a plain lead, the quoted part shows the exact words behind it plus at most a couple
+    # of retrieved sentences as strong as the best one; without one, the best retrieved ones.
+    chosen = (
+        _select(candidates, EXTRA_WITH_LEAD, MIN_RELEVANCE, KEEP_WITH_LEAD)
+        if lead
+        else _select(candidates, max_sentences)
+    )
     notes: list[str] = []
     parts = question_parts(question)
     if len(parts) > 1 and aids.embedder is not None:
@@ -221,7 +233,7 @@ def compose_answer(
     shown = with_caveats(aids, [*lead, *(c for c in claims if c not in lead)])
     caveats = [s for s in shown if s not in lead and s not in claims]
     lead = [*lead, *caveats]
-    chosen = chosen + _quoted_caveats(aids, caveats, chosen, cache)
+    chosen = _dedupe(_backing_sentences(aids, lead, chosen, cache) + chosen)
     if not chosen and not lead:
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
@@ -250,6 +262,14 @@ def compose_answer(
     )
 
 
+def _dedupe(chosen: Sequence[_Candidate]) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    for c in chosen:
+        if all(float(c.vector @ o.vector) <= NEAR_DUPLICATE for o in out):
+            out.append(c)
+    return out
+
+
 def _rank(aids: AnswerAids, sentence: PlainSentence) -> int:
     passages = aids.passages_of(sentence)
     if not passages:
@@ -274,18 +294,18 @@ def _disagree(query: str, chosen: Sequence[_Candidate]) -> bool:
     return checked_on_topic and article_on_topic
 
 
-def _quoted_caveats(
+def _backing_sentences(
     aids: AnswerAids,
-    caveats: Sequence[PlainSentence],
+    lead: Sequence[PlainSentence],
     chosen: Sequence[_Candidate],
     cache: VectorCache,
 ) -> list[_Candidate]:
-    """For each caveat, the verbatim sentence of its backing passages closest to it, so the
-    quoted part carries the limit as well as the claim."""
+    """For each plain sentence (caveats included), the verbatim sentence of its backing
+    passages closest to it: the exact words under the plain ones."""
     by_id = {s.id: i for i, s in enumerate(aids.plain)}
     have = {c.sentence for c in chosen}
     out: list[_Candidate] = []
-    for caveat in caveats:
+    for caveat in lead:
         backing = aids.passages_of(caveat)
         vector = aids.vectors[by_id[caveat.id]]
         best: _Candidate | None = None

@@ -131,8 +131,8 @@ def score_plain(
         about = aids.about[i]
         named = bool(about and about.search(question))
         score = float(sims[i]) + LEXICAL_WEIGHT * share + (ABOUT_BONUS if named else 0.0)
-        if set(kinds) & set(s.kinds):
-            score += KIND_BONUS
+        if kinds:  # written for what was asked, or for another kind of question
+            score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
         out.append(ScoredPlain(s, aids.vectors[i], score))

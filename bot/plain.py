@@ -225,13 +225,22 @@ def check_plain(
             continue
         backing = "\n\n".join(t for t in texts if t)
         work.append((s, backing, _units(backing)))
+    # One batch for every text the checks compare, embedded once.
+    texts = sorted(
+        {
+            x
+            for s, backing, units in work
+            for x in [s.text, *clauses(s.text), *units, *clauses(backing)]
+        }
+    )
+    vectors = dict(zip(texts, embedder.embed_documents(texts), strict=True)) if texts else {}
     for s, backing, units in work:
-        reason = _problem(s.text, backing, names)
+        reason = _problem(s.text, backing, names) or _negation_problem(
+            s.text, clauses(backing), vectors
+        )
         if reason is None:
-            reason = _negation_problem(s.text, clauses(backing), embedder)
-        if reason is None:
-            vectors = embedder.embed_documents([s.text, *units])
-            support = _support(s.text, backing, float((vectors[1:] @ vectors[0]).max()))
+            best = max(float(vectors[u] @ vectors[s.text]) for u in units)
+            support = _support(s.text, backing, best)
             if support < min_support:
                 reason = (
                     f"support {support:.2f} is below {min_support}: say only what the named "
@@ -248,13 +257,12 @@ def _support(text: str, backing: str, cosine: float) -> float:
     return COSINE_WEIGHT * cosine + OVERLAP_WEIGHT * word_overlap(text, backing)
 
 
-def _negation_problem(text: str, backing_clauses: list[str], embedder: Embedder) -> str | None:
+def _negation_problem(
+    text: str, backing_clauses: list[str], vectors: Mapping[str, np.ndarray]
+) -> str | None:
     """Each clause of the sentence must agree on 'no/not' with its closest backing clause."""
-    own = clauses(text)
-    vectors = embedder.embed_documents([*own, *backing_clauses])
-    sims = vectors[len(own) :] @ vectors[: len(own)].T
-    for i, clause in enumerate(own):
-        closest = backing_clauses[int(np.argmax(sims[:, i]))]
+    for clause in clauses(text):
+        closest = max(backing_clauses, key=lambda b: float(vectors[b] @ vectors[clause]))
         if bool(_NEGATION.search(clause)) != bool(_NEGATION.search(closest)):
             said = "says" if _NEGATION.search(clause) else "does not say"
             return f"'{clause}' {said} 'no/not', unlike its closest passage words: '{closest}'"

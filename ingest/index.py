@@ -24,6 +24,7 @@ from bot.store import ChunkStore, SourceRecord
 from bot.types import Chunk, Document
 from ingest.chunk import chunk_document, chunking_signature, embedding_text
 from ingest.load import load_documents
+from ingest.plain_check import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class IngestReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
+    without_plain: list[str] = field(default_factory=list)
+    """Sources with no plain-language summary in corpus/plain/ yet (see corpus/README.md)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class IngestReport:
             "failed": list(self.failed),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
+            "without_plain": list(self.without_plain),
         }
 
 
@@ -263,6 +267,14 @@ def ingest_paths(
 
     if prune:
         report.deleted = _prune(store, paths, {d.source_id for d, _ in loaded.documents}, report)
+    for folder in (p for p in paths if p.is_dir()):
+        docs = [d for d, root in loaded.documents if root == folder]
+        plain = check_folder(folder, docs, embedder, settings.cache_dir)
+        report.failed += [
+            {"path": r["path"], "reason": f"plain sentence {r['id']!r} refused: {r['reason']}"}
+            for r in plain.refused
+        ]
+        report.without_plain += plain.without_plain
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.to_json())
     return report
