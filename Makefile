@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint typecheck bench eval ingest stress clean browser audit
+.PHONY: run test lint typecheck bench eval ingest stress clean browser audit train
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m ingest
 	$(PY) -m benchmarks.bench
+
+# Refit the crisis classifier on eval/safety_train/ (writes bot/models/crisis_head.*).
+train: $(STAMP)
+	$(PY) -m benchmarks.train_crisis
 
 eval: $(STAMP)
 	$(PY) -m ingest

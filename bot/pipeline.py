@@ -152,7 +152,8 @@ class Bot:
         start = time.perf_counter()
         timings: dict[str, float] = {}
         question_vector = self.embedder.embed_query(question)
-        verdict = self.safety.classify(question, question_vector)
+        routing = self.safety.route(question, question_vector)
+        verdict = routing.verdict
         timings["safety"] = (time.perf_counter() - start) * 1000
 
         def finish(
@@ -179,8 +180,9 @@ class Bot:
             )
 
         if verdict is Verdict.CRISIS:
-            return finish(verdict, prompts.CRISIS_REPLY)
-        if looks_non_english(question):
+            # Crisis comes before every other route; the reply is fixed text, alone.
+            return finish(verdict, routing.crisis.reply)
+        if routing.crisis.language != "en" or looks_non_english(question):
             # The sources are in English; say so in the asker's language, with the
             # emergency line, rather than "not covered" in a language they may not read.
             return finish(Verdict.NOT_COVERED, prompts.ENGLISH_ONLY_REPLY)

@@ -11,12 +11,71 @@ DISCLAIMER = (
     "You can call or text 988 at any time."
 )
 
+# Crisis replies: shown first and alone, with no retrieval and no citations. Grade 6 or
+# below. One for the asker's own danger, one for someone else's emergency.
 CRISIS_REPLY = (
-    "You may need help right now. If you are in the US, call 911 for an emergency. "
-    "You can call or text 988 to reach the Suicide and Crisis Lifeline at any time. "
-    "If you are in another country, call your local emergency number now. "
-    "You do not have to go through this alone."
+    "You may need help right now. If you are in danger, call 911 now. "
+    "You can call or text 988 at any time to talk with someone. "
+    "988 is the Suicide and Crisis Lifeline in the US. "
+    "Outside the US, call your local emergency number. You are not alone."
 )
+
+CRISIS_OTHER_REPLY = (
+    "If someone is very confused, hard to wake, has chest pain or trouble breathing "
+    "after a dose, call 911 now. Stay with them. "
+    "Outside the US, call your local emergency number. "
+    "If they talk about hurting themselves, you can call or text 988 at any time."
+)
+
+# The same two replies in the other languages patients write in. 988 has Spanish-language
+# support; for the others it connects to an interpreter. (self reply, someone else's reply)
+CRISIS_REPLIES_BY_LANGUAGE: dict[str, tuple[str, str]] = {
+    "es": (
+        "Puede necesitar ayuda ahora. Si está en peligro, llame al 911 ahora. "
+        "Puede llamar o enviar un texto al 988 a cualquier hora (hay ayuda en español). "
+        "Fuera de EE. UU., llame a su número local de emergencias. No está solo.",
+        "Si alguien está muy confundido, no despierta bien, tiene dolor de pecho o le cuesta "
+        "respirar después de una dosis, llame al 911 ahora. Quédese con esa persona. "
+        "Fuera de EE. UU., llame a su número local de emergencias. "
+        "Si habla de hacerse daño, puede llamar o enviar un texto al 988 a cualquier hora.",
+    ),
+    "fr": (
+        "Vous avez peut-être besoin d'aide maintenant. Si vous êtes en danger, appelez le 911. "
+        "Aux États-Unis, vous pouvez appeler ou écrire au 988 à toute heure. "
+        "Ailleurs, appelez votre numéro d'urgence local. Vous n'êtes pas seul.",
+        "Si quelqu'un est très confus, difficile à réveiller, a mal à la poitrine ou du mal à "
+        "respirer après une dose, appelez le 911 maintenant. Restez avec cette personne. "
+        "Ailleurs qu'aux États-Unis, appelez votre numéro d'urgence local. "
+        "Si elle parle de se faire du mal, appelez ou écrivez au 988.",
+    ),
+    "pt": (
+        "Você pode precisar de ajuda agora. Se estiver em perigo, ligue para o 911 agora. "
+        "Nos EUA, você pode ligar ou enviar mensagem para o 988 a qualquer hora. "
+        "Fora dos EUA, ligue para o número de emergência local. Você não está sozinho.",
+        "Se alguém está muito confuso, difícil de acordar, com dor no peito ou falta de ar "
+        "depois de uma dose, ligue para o 911 agora. Fique com a pessoa. "
+        "Fora dos EUA, ligue para o número de emergência local. "
+        "Se ela falar em se machucar, ligue ou envie mensagem para o 988.",
+    ),
+    "de": (
+        "Sie brauchen vielleicht jetzt Hilfe. Wenn Sie in Gefahr sind, rufen Sie jetzt 911 an. "
+        "In den USA können Sie jederzeit 988 anrufen oder eine SMS schicken. "
+        "Außerhalb der USA rufen Sie Ihre örtliche Notrufnummer an. Sie sind nicht allein.",
+        "Wenn jemand nach einer Dosis sehr verwirrt ist, schwer aufzuwecken ist, Schmerzen in "
+        "der Brust hat oder schlecht atmet, rufen Sie jetzt 911 an. Bleiben Sie bei der Person. "
+        "Außerhalb der USA rufen Sie Ihre örtliche Notrufnummer an. "
+        "Wenn die Person davon spricht, sich etwas anzutun, rufen Sie 988 an.",
+    ),
+    "it": (
+        "Potresti avere bisogno di aiuto adesso. Se sei in pericolo, chiama subito il 911. "
+        "Negli Stati Uniti puoi chiamare o scrivere al 988 a qualsiasi ora. "
+        "Fuori dagli Stati Uniti, chiama il numero di emergenza locale. Non sei solo.",
+        "Se qualcuno è molto confuso, difficile da svegliare, ha dolore al petto o fatica a "
+        "respirare dopo una dose, chiama subito il 911. Resta con questa persona. "
+        "Fuori dagli Stati Uniti, chiama il numero di emergenza locale. "
+        "Se parla di farsi del male, chiama o scrivi al 988.",
+    ),
+}
 
 PERSONAL_ADVICE_REPLY = (
     "I can't give advice about your own care, such as doses, starting or stopping a drug, "

@@ -1,15 +1,13 @@
 """Question -> safety verdict (crisis, personal advice, off topic, fine) before any retrieval.
 
-Two layers. Keyword backstops (phrases, misspellings via close matching, several languages)
-catch the unmistakable cases and never depend on a model. An embedding classifier compares
-the question with example messages of each class (bot/safety_examples.py), catching wordings
-no keyword list foresees ("I don't see the point in living"). Crisis wins every tie: a false
-alarm costs a patient one extra sentence; a miss could cost a life.
+Crisis comes first, always: the learned crisis router (bot/crisis.py) reads the whole
+message and each sentence of it before any other route. Then keyword patterns and an
+embedding nearest-examples classifier (bot/safety_examples.py) separate personal-advice,
+off-topic and ordinary questions.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -17,148 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import safety_examples
+from bot.crisis import CrisisCheck, CrisisRouter
 from bot.embeddings import Embedder, Vectors
 from bot.types import Verdict
 
-# Keyword backstops. Crisis wins over everything else, so these lean toward recall.
-_CRISIS_PHRASES = (
-    "kill myself",
-    "killing myself",
-    "suicide",
-    "suicidal",
-    "end my life",
-    "end it all",
-    "want to die",
-    "wanna die",
-    "dont want to live",
-    "don't want to live",
-    "no reason to live",
-    "better off dead",
-    "hurt myself",
-    "harm myself",
-    "self harm",
-    "self-harm",
-    "cut myself",
-    "cutting myself",
-    "overdose",
-    "overdosed",
-    "od'd",
-    "took too many",
-    "took too much",
-    "taken too much",
-    "too many pills",
-    "swallowed all",
-    "chest pain",
-    "chest hurts",
-    "chest is tight",
-    "crushing chest",
-    "can't breathe",
-    "cant breathe",
-    "cannot breathe",
-    "trouble breathing",
-    "hard to breathe",
-    "not breathing",
-    "stroke",
-    "face drooping",
-    "slurred speech",
-    "throat is closing",
-    "throat closing",
-    "anaphyla",
-    "passed out",
-    "unconscious",
-    "seizure",
-    "kms",
-    "unalive",
-    "quiero morir",
-    "suicidarme",
-    "matarme",
-    "me quiero matar",
-    "je veux mourir",
-    "ich will sterben",
-    "quero morrer",
-    "to die",
-    "lethal dose",
-    "kill me",
-    "end it",
-    "be alive",
-    "worth living",
-    "keep living",
-    "better off without me",
-    "better off if i",
-    "disappear forever",
-    "jump off",
-    "drooping",
-    "suicid",
-    "no quiero vivir",
-    "me tuer",
-    "mourir",
-    "umbringen",
-    "nicht mehr leben",
-    "me matar",
-    "voglio morire",
-    "sterben",
-    "morrer",
-    "point of going on",
-    "point of living",
-    "point in living",
-    "point in going on",
-    "drank a bottle",
-    "swallowed a bottle",
-    "overdid",
-    "poisoned",
-    "saying goodbye",
-    "say goodbye to",
-    "goodbye letter",
-    "goodbye note",
-    "off a bridge",
-    "off the bridge",
-    "off a building",
-    "off a roof",
-    "off a cliff",
-    "in front of a train",
-    "in front of a car",
-    "in front of a bus",
-    "hang myself",
-    "shoot myself",
-    "slit my",
-    "my wrists",
-    "stockpil",
-    "hoarding my",
-    "gave away all",
-    "giving away my",
-    "give away my",
-    "heart is racing",
-    "heart racing",
-    "double my dose",
-    "double dose",
-    "won't be here",
-    "wont be here",
-    "not be here",
-    "won't be around",
-    "wont be around",
-    "nothing matters",
-    "won't respond",
-    "wont respond",
-    "not responding",
-    "unresponsive",
-    "not wake up",
-    "never wake up",
-    "won't wake up",
-    "wont wake up",
-    "no way out",
-    "farla finita",
-    "acabar con todo",
-    "acabar com tudo",
-    "en finir",
-)
-# Phrases match at the start of a word ("end it" must not match "spend it").
-_CRISIS_RE = re.compile("|".join(r"(?<![a-z])" + re.escape(p) for p in _CRISIS_PHRASES))
-_CRISIS_WORDS = ("suicide", "suicidal", "overdose", "breathe", "unalive")
-# Research questions that mention crisis words but are not emergencies.
-_RESEARCH_CONTEXT = re.compile(
-    r"\b(research|studies|study|evidence|used for|treat|treatment of|help with|does ketamine|"
-    r"safety|side effects?|risks?|guidelines?|according to)\b"
-)
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
 
 _PERSONAL = re.compile(
@@ -187,29 +47,10 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
 
 
-def _fuzzy_crisis_word(text: str) -> bool:
-    """Catch misspellings like 'suicidel' or 'overdoze' with a close-match check per word."""
-    for word in re.findall(r"[a-z']+", text):
-        if len(word) >= 6 and difflib.get_close_matches(word, _CRISIS_WORDS, n=1, cutoff=0.8):
-            return True
-    return False
-
-
-def is_crisis(question: str) -> bool:
-    text = _normalise(question)
-    hit = bool(_CRISIS_RE.search(text)) or _fuzzy_crisis_word(text)
-    if not hit:
-        return False
-    # "is ketamine used for depression and suicidal thoughts research?" is not an emergency,
-    # but anything in the first person stays a crisis: when in doubt, crisis wins.
-    return not (_RESEARCH_CONTEXT.search(text) and not _FIRST_PERSON.search(text))
-
-
 def classify(question: str) -> Verdict:
-    """Keyword-only verdict: CRISIS, PERSONAL_ADVICE, OFF_TOPIC or ANSWERED (fine to answer)."""
+    """Keyword-only verdict on a message that is not a crisis: PERSONAL_ADVICE, OFF_TOPIC or
+    ANSWERED (fine to answer). Crisis detection is SafetyRouter's first step."""
     text = _normalise(question)
-    if is_crisis(question):
-        return Verdict.CRISIS
     if _INJECTION.search(text):
         return Verdict.OFF_TOPIC
     personal = _PERSONAL.search(text) or (_MIXING.search(text) and _FIRST_PERSON.search(text))
@@ -220,10 +61,6 @@ def classify(question: str) -> Verdict:
     return Verdict.ANSWERED
 
 
-CRISIS_SIMILARITY = 0.38
-"""Closeness to the crisis examples at which a message counts as a crisis, if it is also
-closer to them than to every other class by CRISIS_MARGIN."""
-CRISIS_MARGIN = 0.06
 PERSONAL_SIMILARITY = 0.6
 OFF_TOPIC_MARGIN = 0.05
 _TOP = 3
@@ -233,21 +70,28 @@ _TOP = 3
 class SafetyScores:
     """Mean similarity of a message to its closest examples of each class."""
 
-    crisis: float
     personal: float
     off_topic: float
     on_topic: float
 
 
-class SafetyRouter:
-    """Keyword backstops plus an embedding nearest-examples classifier."""
+@dataclass(frozen=True)
+class Routing:
+    """The verdict, with the crisis router's reading of the message (language, whose danger)."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    verdict: Verdict
+    crisis: CrisisCheck
+
+
+class SafetyRouter:
+    """The crisis router first, then keyword patterns and a nearest-examples classifier."""
+
+    def __init__(self, embedder: Embedder, crisis: CrisisRouter | None = None) -> None:
         self._embedder = embedder
+        self.crisis = crisis or CrisisRouter(embedder)
         self._examples = {
             name: embedder.embed_documents(list(texts))
             for name, texts in (
-                ("crisis", safety_examples.CRISIS),
                 ("personal", safety_examples.PERSONAL),
                 ("off_topic", safety_examples.OFF_TOPIC),
                 ("on_topic", safety_examples.ON_TOPIC),
@@ -266,20 +110,25 @@ class SafetyRouter:
 
     def classify(self, question: str, vector: Vectors | None = None) -> Verdict:
         """The verdict for ``question``; pass its embedding when it is already computed."""
+        return self.route(question, vector).verdict
+
+    def route(self, question: str, vector: Vectors | None = None) -> Routing:
+        """Crisis first, on the whole message and each sentence; then the other routes."""
+        if vector is None:
+            vector = self._embedder.embed_query(question)
+        crisis = self.crisis.check(question, vector)
+        if crisis.crisis:
+            return Routing(Verdict.CRISIS, crisis)
+        return Routing(self._classify_calm(question, vector), crisis)
+
+    def _classify_calm(self, question: str, vector: Vectors) -> Verdict:
         keyword = classify(question)
-        if keyword in (Verdict.CRISIS, Verdict.PERSONAL_ADVICE):
+        if keyword is Verdict.PERSONAL_ADVICE:
             return keyword
         text = _normalise(question)
         if _INJECTION.search(text):
             return Verdict.OFF_TOPIC
         s = self.scores(question, vector)
-        research = bool(_RESEARCH_CONTEXT.search(text)) and not _FIRST_PERSON.search(text)
-        if (
-            not research
-            and s.crisis >= CRISIS_SIMILARITY
-            and s.crisis >= max(s.on_topic, s.personal, s.off_topic) + CRISIS_MARGIN
-        ):
-            return Verdict.CRISIS
         if (
             _FIRST_PERSON.search(text)
             and s.personal >= PERSONAL_SIMILARITY

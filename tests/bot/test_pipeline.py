@@ -289,7 +289,6 @@ def test_sentence_vectors_snapshot_makes_the_next_start_cheap(corpus_settings) -
     n_examples = sum(
         len(x)
         for x in (
-            safety_examples.CRISIS,
             safety_examples.PERSONAL,
             safety_examples.OFF_TOPIC,
             safety_examples.ON_TOPIC,

@@ -1,0 +1,184 @@
+"""Message -> is someone in danger, and who: the first route every message takes.
+
+A learned classifier (bot/crisis_model.py) reads the whole message, each sentence of it and
+short overlapping windows of long run-on sentences, so a crisis line inside a long story or
+beside an ordinary question is read on its own. A short reviewed keyword floor
+(bot/data/crisis_floor.toml) guarantees the unmistakable cases whatever the model does.
+The reply is fixed text in the message's language (bot/prompts.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from bot import prompts
+from bot.crisis_model import CLASSES, CrisisHead, deleet, features, normalise
+from bot.embeddings import Embedder, Vectors
+from bot.errors import ConfigurationError
+from bot.language import detect_language
+
+log = logging.getLogger(__name__)
+
+Who = Literal["self", "other", "none"]
+
+FLOOR_FILE = Path(__file__).resolve().parent / "data" / "crisis_floor.toml"
+
+WINDOW_WORDS = 12
+"""Long sentences (chat often has no full stops) are also read in windows of this many
+words, half overlapping, so one alarming clause is not diluted by the rest."""
+MAX_SEGMENTS = 64
+"""Upper bound on the pieces read per message (about 2,000 characters of run-on text)."""
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;:])\s+|\n+|\s+[-–—]+\s+|(?<=[.!?])(?=[A-Z])")
+
+
+@dataclass(frozen=True)
+class CrisisCheck:
+    """The router's reading of one message."""
+
+    crisis: bool
+    who: Who
+    """Whose danger: the asker's ("self") or someone else's ("other"); "none" if no crisis."""
+    score: float
+    """Highest crisis probability over the message and its pieces."""
+    floor: bool
+    """Whether the keyword floor matched."""
+    language: str
+
+    @property
+    def reply(self) -> str:
+        return crisis_reply(self.who, self.language)
+
+
+def crisis_reply(who: Who, language: str = "en") -> str:
+    """The fixed crisis reply for whose danger it is, in the message's language (English
+    follows a translated reply, in case the language was misread)."""
+    english = prompts.CRISIS_OTHER_REPLY if who == "other" else prompts.CRISIS_REPLY
+    translated = prompts.CRISIS_REPLIES_BY_LANGUAGE.get(language)
+    if translated is None:
+        return english
+    return f"{translated[1] if who == 'other' else translated[0]}\n\n{english}"
+
+
+@dataclass(frozen=True)
+class CrisisFloor:
+    """Phrases that mean danger in any sentence, for the asker (self) or someone else."""
+
+    self_phrases: re.Pattern[str]
+    other_phrases: re.Pattern[str]
+
+    def match(self, text: str) -> Who:
+        """ "self" or "other" when a phrase matches the normalised text, else "none"."""
+        if self.self_phrases.search(text):
+            return "self"
+        if self.other_phrases.search(text):
+            return "other"
+        return "none"
+
+
+def load_floor(path: Path = FLOOR_FILE) -> CrisisFloor:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        groups = {
+            who: [p for phrases in data[who].values() for p in phrases] for who in ("self", "other")
+        }
+    except (OSError, tomllib.TOMLDecodeError, KeyError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"The crisis keyword floor {path} could not be read ({exc}). Restore it from git; "
+            "it needs [self] and [other] tables of phrase lists per language."
+        ) from exc
+    for who, phrases in groups.items():
+        bad = [p for p in phrases if not isinstance(p, str) or len(p.strip()) < 3]
+        if bad or not phrases:
+            raise ConfigurationError(
+                f"{path}: the [{who}] table needs phrases of three or more letters; fix {bad}."
+            )
+    return CrisisFloor(_phrase_pattern(groups["self"]), _phrase_pattern(groups["other"]))
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    # At the start of a word: "end it" must not match "spend it".
+    alternatives = sorted({re.escape(normalise(p)) for p in phrases}, key=len, reverse=True)
+    return re.compile(r"(?<![a-z])(?:" + "|".join(alternatives) + ")")
+
+
+def segments(message: str) -> list[str]:
+    """The whole message, each sentence, and half-overlapping windows of long sentences."""
+    whole = " ".join(message.split())
+    pieces = [whole]
+    sentences = [s.strip() for s in _SENTENCE_BREAK.split(message) if s and s.strip()]
+    for sentence in sentences:
+        words = sentence.split()
+        if len(sentences) > 1 and len(words) >= 2:
+            pieces.append(" ".join(words))
+        if len(words) > WINDOW_WORDS + WINDOW_WORDS // 2:
+            step = WINDOW_WORDS // 2
+            for start in range(0, len(words) - step, step):
+                pieces.append(" ".join(words[start : start + WINDOW_WORDS]))
+    unique = list(dict.fromkeys(pieces))
+    return unique[:MAX_SEGMENTS]
+
+
+class CrisisRouter:
+    """The learned crisis classifier over the shipped embedding model, with its floor."""
+
+    def __init__(
+        self, embedder: Embedder, head: CrisisHead | None = None, floor: CrisisFloor | None = None
+    ) -> None:
+        self._embedder = embedder
+        self.head = head or _default_head()
+        self.floor = floor or _default_floor()
+
+    def probabilities(self, texts: Sequence[str], vectors: Vectors | None = None) -> np.ndarray:
+        """Per text, the probabilities of CLASSES (no crisis, self, other)."""
+        if vectors is None:
+            vectors = self._embedder.embed_documents(list(texts))
+        return self.head.probabilities(features(texts, vectors.reshape(len(texts), -1)))
+
+    def check(self, message: str, vector: Vectors | None = None) -> CrisisCheck:
+        """Read the message and its pieces; pass the whole message's embedding if known."""
+        pieces = segments(message) or [message]
+        if vector is not None:
+            rest = self._embedder.embed_documents(pieces[1:]) if len(pieces) > 1 else None
+            first = vector.reshape(1, -1).astype(np.float32)
+            vectors = first if rest is None else np.vstack([first, rest])
+        else:
+            vectors = self._embedder.embed_documents(pieces)
+        probs = self.probabilities(pieces, vectors)
+        crisis_probs = probs[:, 1] + probs[:, 2]
+        top = int(np.argmax(crisis_probs))
+        score = float(crisis_probs[top])
+        floor_who = self.floor.match(deleet(normalise(message)))
+        language = detect_language(message)
+        if floor_who != "none":
+            who: Who = floor_who
+            # The model may know better whose danger it is ("my son says he wants to die").
+            if score >= self.head.threshold:
+                who = _who_of(probs[top])
+            return CrisisCheck(True, who, score, True, language)
+        if score >= self.head.threshold:
+            return CrisisCheck(True, _who_of(probs[top]), score, False, language)
+        return CrisisCheck(False, "none", score, False, language)
+
+
+def _who_of(row: np.ndarray) -> Who:
+    return "other" if row[CLASSES.index("other")] > row[CLASSES.index("self")] else "self"
+
+
+@lru_cache(maxsize=1)
+def _default_head() -> CrisisHead:
+    return CrisisHead.load()
+
+
+@lru_cache(maxsize=1)
+def _default_floor() -> CrisisFloor:
+    return load_floor()

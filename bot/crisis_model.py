@@ -1,0 +1,191 @@
+"""The learned crisis classifier: features, fitting, saving and loading its small head.
+
+The one place scikit-learn is imported. Features are the message's sentence embedding (the
+shipped MiniLM, already computed for retrieval) joined with hashed character n-grams, which
+carry misspellings, slang and other languages that the embedding model reads poorly. A
+multinomial logistic regression over three classes (no crisis, the asker's own danger,
+someone else's emergency) sits on top; its coefficients are a few hundred kilobytes,
+committed with the hash of the data they were fitted on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.errors import ModelUnavailableError
+
+CLASSES = ("none", "self", "other")
+"""Column order of the classifier's probabilities."""
+
+CHAR_FEATURES = 2**14
+CHAR_NGRAMS = (2, 5)
+CHAR_WEIGHT = 1.0
+"""Scale of the character block relative to the unit-length embedding."""
+WORD_FEATURES = 2**14
+WORD_NGRAMS = (1, 2)
+WORD_WEIGHT = 1.0
+"""Scale of the word block: word pairs carry tense and hedges ("years ago", "lol")."""
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_FILE = MODEL_DIR / "crisis_head.npz"
+META_FILE = MODEL_DIR / "crisis_head.json"
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u2060\ufeff]")
+# Digits and symbols written for letters ("su1c1de", "k!ll"), read back as letters.
+_LEET = str.maketrans(
+    {"1": "i", "3": "e", "0": "o", "4": "a", "5": "s", "@": "a", "$": "s", "!": "i"}
+)
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents and zero-width characters removed, typographic quotes plain."""
+    text = _ZERO_WIDTH.sub("", unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+
+
+def deleet(text: str) -> str:
+    """'su1c1de' -> 'suicide'; only inside words, so '911' and '2 pills' stay as they are."""
+    return re.sub(r"(?<=[a-z])[01345@$!]+(?=[a-z])|(?<=[a-z])[013@$]+\b", _deleet_match, text)
+
+
+def _deleet_match(match: re.Match[str]) -> str:
+    return match.group(0).translate(_LEET)
+
+
+_CHARS = HashingVectorizer(
+    analyzer="char_wb",
+    ngram_range=CHAR_NGRAMS,
+    n_features=CHAR_FEATURES,
+    alternate_sign=False,
+    norm="l2",
+    lowercase=False,
+)
+
+
+_WORDS = HashingVectorizer(
+    analyzer="word",
+    ngram_range=WORD_NGRAMS,
+    n_features=WORD_FEATURES,
+    alternate_sign=False,
+    norm="l2",
+    lowercase=False,
+    token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+)
+
+
+def features(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> sparse.csr_matrix:
+    """The classifier's input rows: [embedding | char n-grams | word n-grams], the n-grams
+    of the normalised text, each block scaled by its weight."""
+    plain = [deleet(normalise(t)) for t in texts]
+    chars = _CHARS.transform(plain) * CHAR_WEIGHT
+    words = _WORDS.transform(plain) * WORD_WEIGHT
+    return sparse.hstack([sparse.csr_matrix(vectors), chars, words], format="csr")
+
+
+@dataclass(frozen=True)
+class CrisisHead:
+    """The fitted classifier: probabilities of CLASSES for feature rows, and its threshold."""
+
+    coef: npt.NDArray[np.float32]
+    intercept: npt.NDArray[np.float32]
+    threshold: float
+    """Crisis probability (self + other) at or above which a text counts as a crisis."""
+    data_hash: str
+
+    def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
+        logits = np.asarray(rows @ self.coef.T, dtype=np.float64) + self.intercept
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return np.asarray(exp / exp.sum(axis=1, keepdims=True))
+
+    def save(self, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> None:
+        model_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(model_file, coef=self.coef, intercept=self.intercept)
+        meta = {
+            "classes": list(CLASSES),
+            "threshold": self.threshold,
+            "data_sha256": self.data_hash,
+            "char_features": CHAR_FEATURES,
+            "char_ngrams": list(CHAR_NGRAMS),
+            "char_weight": CHAR_WEIGHT,
+            "word_features": WORD_FEATURES,
+            "word_ngrams": list(WORD_NGRAMS),
+            "word_weight": WORD_WEIGHT,
+        }
+        meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> CrisisHead:
+        try:
+            arrays = np.load(model_file)
+            meta = json.loads(meta_file.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"The crisis classifier could not be read from {model_file} ({exc}). "
+                "Run `make train` to rebuild it from eval/safety_train/."
+            ) from exc
+        if (
+            meta.get("classes") != list(CLASSES)
+            or meta.get("char_features") != CHAR_FEATURES
+            or meta.get("char_ngrams") != list(CHAR_NGRAMS)
+            or meta.get("char_weight") != CHAR_WEIGHT
+            or meta.get("word_features") != WORD_FEATURES
+            or meta.get("word_ngrams") != list(WORD_NGRAMS)
+            or meta.get("word_weight") != WORD_WEIGHT
+        ):
+            raise ModelUnavailableError(
+                f"{meta_file} was trained with other features than this code uses. "
+                "Run `make train` to rebuild it."
+            )
+        return cls(
+            coef=arrays["coef"].astype(np.float32),
+            intercept=arrays["intercept"].astype(np.float32),
+            threshold=float(meta["threshold"]),
+            data_hash=str(meta["data_sha256"]),
+        )
+
+
+REGULARISATION = 4.0
+"""Inverse regularisation strength C, chosen by cross-validation (docs/benchmarks.md)."""
+
+
+def fit(
+    rows: sparse.csr_matrix, labels: Sequence[str] | npt.NDArray[np.str_], seed: int = 0
+) -> LogisticRegression:
+    """A multinomial logistic regression over CLASSES, classes weighted by their frequency."""
+    model = LogisticRegression(
+        C=REGULARISATION, class_weight="balanced", max_iter=3000, random_state=seed
+    )
+    model.fit(rows, [CLASSES.index(label) for label in labels])
+    return model
+
+
+def head_of(model: LogisticRegression, threshold: float, data_hash: str) -> CrisisHead:
+    return CrisisHead(
+        coef=np.asarray(model.coef_, dtype=np.float32),
+        intercept=np.asarray(model.intercept_, dtype=np.float32),
+        threshold=threshold,
+        data_hash=data_hash,
+    )
+
+
+def data_hash(paths: Sequence[Path]) -> str:
+    """SHA-256 over the training files' names and bytes, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
