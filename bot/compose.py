@@ -12,10 +12,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot import prompts
 from bot.citations import is_article, is_checked_finding, is_news, is_verified, make_citation
 from bot.embeddings import Vectors
 from bot.glossary import words_in
+from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
 from bot.lead import AnswerAids, choose_lead, claims_in, score_plain, with_caveats
 from bot.lexicon import Lexicon, about_another_drug, asked_drugs_of, question_terms, terms
 from bot.plain import PlainSentence
@@ -54,11 +57,13 @@ MIN_RELEVANCE = 0.5
 """Quoted sentences scoring below this are left out even when they are the best there is
 (calibrated on eval/answer_pairs.jsonl; docs/benchmarks.md, Issue 13)."""
 NEAR_DUPLICATE = 0.85
-EXTRA_WITH_LEAD = 2
-KEEP_WITH_LEAD = 0.08
+EXTRA_WITH_LEAD = 1
+KEEP_WITH_LEAD = 0.05
 """With a plain lead, retrieved sentences beyond its backing must be this close to the best."""
 PART_COVERED = 0.55
 """A part of a multi-part question counts as answered by a sentence this similar to it."""
+PART_UNRELATED = 0.4
+"""A part is named as not covered only when no sentence at all comes this close to it."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,7 @@ def compose_answer(
     parts = question_parts(question)
     if len(parts) > 1 and aids.embedder is not None:
         lead, chosen, missing = _cover_parts(
-            parts, aids, lead, chosen, candidates, lexicon, personal
+            parts, aids, lead, chosen, candidates, lexicon, personal, drugs
         )
         notes += [prompts.PART_NOT_COVERED.format(part=p) for p in missing]
     claims = claims_in(aids, [(c.passage, c.vector) for c in chosen])
@@ -311,9 +316,12 @@ def _backing_sentences(
         best: _Candidate | None = None
         for passage, entry in zip(backing, cache.get(backing), strict=True):
             for sentence, sv in zip(entry.sentences, entry.vectors, strict=True):
-                sim = float(sv @ vector)
-                if best is None or sim > best.score:
-                    best = _Candidate(sentence, passage, sv, sim)
+                # Meaning and shared words, as the plain-language check scores support.
+                fit = COSINE_WEIGHT * float(sv @ vector) + OVERLAP_WEIGHT * word_overlap(
+                    caveat.text, sentence
+                )
+                if best is None or fit > best.score:
+                    best = _Candidate(sentence, passage, sv, fit)
         if best is not None and best.sentence not in have:
             have.add(best.sentence)
             out.append(best)
@@ -328,6 +336,7 @@ def _cover_parts(
     candidates: Sequence[_Candidate],
     lexicon: Lexicon,
     personal: bool,
+    drugs: set[str],
 ) -> tuple[list[PlainSentence], list[_Candidate], list[str]]:
     """Each part of the question gets its own best sentence, or is named as not covered."""
     assert aids.embedder is not None
@@ -337,7 +346,10 @@ def _cover_parts(
         asked = question_terms(part)
         kinds = aids.question_kinds(pv)
         best = choose_lead(
-            score_plain(aids, part, asked, pv, kinds, asked_drugs_of(asked), lexicon, personal)
+            # The drugs of the whole question: "does it help pain" is still about ketamine.
+            score_plain(
+                aids, part, asked, pv, kinds, drugs | asked_drugs_of(asked), lexicon, personal
+            )
         )
         if best:
             if best[0].sentence not in lead:
@@ -348,7 +360,14 @@ def _cover_parts(
             if quoted not in chosen:
                 chosen = [*chosen, quoted]
             continue
-        missing.append(part)
+        closest = max(
+            [float(quoted.vector @ pv)] if quoted is not None else [0.0],
+            default=0.0,
+        )
+        if aids.plain:
+            closest = max(closest, float(np.max(aids.vectors @ pv)))
+        if closest < PART_UNRELATED:
+            missing.append(part)
     return lead, chosen, missing
 
 

@@ -37,7 +37,7 @@ MIN_SCORE = 0.55
 sentence is not shown, however few are left."""
 KEEP_WITHIN = 0.15
 MAX_LEAD = 3
-MAX_CAVEATS = 3
+MAX_CAVEATS = 4
 _CAUTION_ROLES = frozenset(["caution", "risk"])
 
 
@@ -152,11 +152,18 @@ def with_caveats(aids: AnswerAids, chosen: Sequence[PlainSentence]) -> list[Plai
     by_id = {s.id: s for s in aids.plain}
     have = {s.id for s in chosen}
     extra: list[PlainSentence] = []
-    for s in chosen:
-        for cid in s.caveats:
-            if cid not in have and cid in by_id and len(extra) < MAX_CAVEATS:
-                have.add(cid)
-                extra.append(by_id[cid])
+    # Whether a reference could be checked comes before other limits; a caveat's own caveats
+    # (a claim's source that was mislabelled) are followed too.
+    queue = sorted(
+        (cid for s in chosen for cid in s.caveats),
+        key=lambda cid: cid in by_id and by_id[cid].role != "status",
+    )
+    while queue and len(extra) < MAX_CAVEATS:
+        cid = queue.pop(0)
+        if cid not in have and cid in by_id:
+            have.add(cid)
+            extra.append(by_id[cid])
+            queue.extend(by_id[cid].caveats)
     return [*chosen, *extra]
 
 

@@ -9,7 +9,7 @@ from bot.lexicon import STOPWORDS
 # A new part starts after "?" / ";" or at "and"/"also"/"plus" followed by a question word.
 _SPLIT = re.compile(
     r"\?\s*|;\s*|,?\s+\b(?:and|also|plus)\s+(?=(?:also\s+)?(?:what|how|is|are|does|do|can|"
-    r"who|which|why|will|should|when|where)\b)",
+    r"who|which|why|will|should|when|where|have|has|did|was|were)\b)",
     re.I,
 )
 MIN_CONTENT_WORDS = 1
