@@ -182,7 +182,9 @@ def _units(text: str) -> list[str]:
     return sentences + [f"{a} {b}" for a, b in pairwise(sentences)]
 
 
-_CLAUSE_BREAK = re.compile(r"\s*(?:[;:]|\s-\s|,\s+(?=(?:and|but|so|or|while|where)\b))\s*")
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:[;:]|\s-\s|,\s+(?=(?:and|but|so|or|while|where)\b)|\s(?=but\b))\s*"
+)
 
 
 def clauses(text: str) -> list[str]:
@@ -262,7 +264,10 @@ def _negation_problem(
 ) -> str | None:
     """Each clause of the sentence must agree on 'no/not' with its closest backing clause."""
     for clause in clauses(text):
-        closest = max(backing_clauses, key=lambda b: float(vectors[b] @ vectors[clause]))
+        closest = max(
+            backing_clauses,
+            key=lambda b: _support(clause, b, float(vectors[b] @ vectors[clause])),
+        )
         if bool(_NEGATION.search(clause)) != bool(_NEGATION.search(closest)):
             said = "says" if _NEGATION.search(clause) else "does not say"
             return f"'{clause}' {said} 'no/not', unlike its closest passage words: '{closest}'"
