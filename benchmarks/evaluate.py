@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    answer_pairs,
     grounding,
     plots,
     questions,
@@ -209,6 +210,35 @@ def main(argv: list[str] | None = None) -> int:
 
     if engine is not None:
         rows += safety_set_rows(engine)
+        pairs = answer_pairs.score_pairs(engine)
+        rows.append(
+            [
+                f"answer pairs ({pairs.questions} q): sentence precision",
+                _f(pairs.precision),
+                f"{pairs.shown_labelled} labelled shown sentences, {pairs.shown_unlabelled} "
+                "unlabelled (not counted)",
+            ]
+        )
+        rows.append(
+            [
+                "answer pairs: caveat coverage",
+                _f(pairs.caveat_coverage),
+                f"{pairs.caveats_needed} shown claims that need a caveat",
+            ]
+        )
+        leads = (
+            [" ".join(p.text for p in a.plain) for _, a in rep.answers if a.plain]
+            if "rep" in locals()
+            else []
+        )
+        lead = readability.answer_grades(leads)
+        rows.append(
+            [
+                f"FK grade: answer lead, plain sentences ({lead.n})",
+                f"median {_f(lead.median, 1)}",
+                "",
+            ]
+        )
 
     scan = thresholds.scan_min_evidence(
         settings,
