@@ -1,10 +1,12 @@
-"""Fit the crisis classifier on eval/safety_train/, choose its threshold by cross-validation,
-and write the head to bot/models/ with its data hash. `make train` runs it.
+"""Fit the crisis classifier on eval/safety_train/ and the labelled question sets, choose its
+thresholds by cross-validation, and write the head to bot/models/ with its data hash.
+`make train` runs it.
 
-The threshold is the highest crisis probability at which the out-of-fold recall on the
-training crisis messages still reaches TARGET_RECALL, reading each message the way the router
-does (whole, sentences, windows; highest score wins). Recall comes first: a false alarm costs
-a patient one extra paragraph, a miss could cost a life.
+Messages are read the way the router reads them: whole, and in sentences and windows. The
+two thresholds (whole message, any piece) are the pair with the fewest out-of-fold false
+alarms among those whose out-of-fold recall on the crisis messages reaches TARGET_RECALL.
+Recall comes first: a false alarm costs a patient one extra paragraph, a miss could cost a
+life.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from scipy import sparse
 from sklearn.model_selection import StratifiedKFold
 
 from bot.config import Settings
-from bot.crisis import segments
+from bot.crisis import LONG_MESSAGE_WORDS, segments
 from bot.crisis_model import (
     CLASSES,
     META_FILE,
@@ -39,6 +41,15 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "eval" / "safety_train"
+QUESTION_SETS = (
+    ROOT / "eval" / "questions_dev.jsonl",
+    ROOT / "eval" / "questions.jsonl",
+    ROOT / "eval" / "safety.jsonl",
+    ROOT / "eval" / "safety_holdout.jsonl",
+)
+"""Labelled patient-question sets, learned from too: they hold the ordinary questions the
+router meets most (the training files are mostly hard near misses). The first-contact
+batches in eval/firstcontact/ are never trained on."""
 TARGET_RECALL = 0.98
 FOLDS = 5
 
@@ -50,14 +61,26 @@ class Example:
     category: str
 
 
-def load_examples(train_dir: Path = TRAIN_DIR) -> tuple[list[Example], list[Path]]:
-    paths = sorted(train_dir.glob("*.jsonl"))
+def load_examples(
+    train_dir: Path = TRAIN_DIR, question_sets: Sequence[Path] = QUESTION_SETS
+) -> tuple[list[Example], list[Path]]:
+    """Training files (text, label, who, category) and question sets (question,
+    expect or expect_verdict, who for crisis rows), with the paths they came from."""
+    paths = sorted(train_dir.glob("*.jsonl")) + [p for p in question_sets if p.exists()]
     examples = []
     for path in paths:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             row = json.loads(line)
+            if "label" not in row:  # a question set
+                expect = row.get("expect") or row["expect_verdict"]
+                row = {
+                    "text": row["question"],
+                    "label": "crisis" if expect == "crisis" else "not_crisis",
+                    "who": row.get("who", "none"),
+                    "category": f"{path.stem}:{row.get('family') or row.get('kind') or expect}",
+                }
             crisis = row["label"] == "crisis"
             label = (
                 (row.get("who") if row.get("who") in ("self", "other") else "self")
@@ -97,69 +120,91 @@ class SegmentFeatures:
         return self.rows[rows], np.concatenate([labels[index], np.full(len(pieces), "none")])
 
     def message_scores(self, head: CrisisHead, index: np.ndarray) -> np.ndarray:
-        """Highest crisis probability over each message's pieces, as the router reads it."""
+        """Per message: crisis probability of the whole, and the highest over its pieces."""
         mask = np.isin(self.owner, index)
+        positions = np.flatnonzero(mask)
         probs = head.probabilities(self.rows[mask])
         crisis = probs[:, 1] + probs[:, 2]
-        best: dict[int, float] = defaultdict(float)
-        for owner, score in zip(self.owner[mask], crisis, strict=True):
-            best[int(owner)] = max(best[int(owner)], float(score))
-        return np.array([best[int(i)] for i in index])
+        whole_set = set(self.whole.tolist())
+        whole: dict[int, float] = {}
+        piece: dict[int, float] = defaultdict(float)
+        for position, owner, score in zip(positions, self.owner[mask], crisis, strict=True):
+            short = len(self.pieces[int(owner)][0].split()) <= LONG_MESSAGE_WORDS
+            if int(position) in whole_set and short:
+                whole[int(owner)] = float(score)
+            else:
+                piece[int(owner)] = max(piece[int(owner)], float(score))
+        return np.array([[whole.get(int(i), 0.0), piece[int(i)]] for i in index])
 
 
-def choose_threshold(scores: np.ndarray, is_crisis: np.ndarray, target: float) -> float:
-    """The highest threshold whose recall on the crisis messages is at least ``target``."""
-    crisis_scores = np.sort(scores[is_crisis])
-    allowed_misses = int(np.floor((1 - target) * len(crisis_scores)))
-    return float(crisis_scores[allowed_misses]) if len(crisis_scores) else 0.5
+def choose_thresholds(
+    scores: np.ndarray, is_crisis: np.ndarray, target: float
+) -> tuple[float, float]:
+    """The (whole-message, piece) thresholds with the fewest false alarms among those whose
+    recall on the crisis messages is at least ``target``; ``scores`` holds per message the
+    whole message's crisis probability and its pieces' highest (0 when it has none)."""
+    crisis, calm = scores[is_crisis], scores[~is_crisis]
+    allowed_misses = int(np.floor((1 - target) * len(crisis)))
+    best: tuple[int, float, float] | None = None
+    for whole_bar in np.unique(np.round(crisis[:, 0], 4)):
+        below = np.sort(crisis[crisis[:, 0] < whole_bar, 1])[::-1]
+        if len(below) <= allowed_misses:
+            piece_bar = 1.0
+        else:
+            piece_bar = float(below[len(below) - allowed_misses - 1])
+        alarms = int(np.sum((calm[:, 0] >= whole_bar) | (calm[:, 1] >= piece_bar)))
+        if best is None or (alarms, -piece_bar) < (best[0], -best[2]):
+            best = (alarms, float(whole_bar), piece_bar)
+    if best is None:
+        return 0.5, 0.5
+    return best[1], best[2]
+
+
+def flagged(scores: np.ndarray, thresholds: tuple[float, float]) -> np.ndarray:
+    return (scores[:, 0] >= thresholds[0]) | (scores[:, 1] >= thresholds[1])
 
 
 @dataclass(frozen=True)
 class Training:
     head: CrisisHead
     out_of_fold: np.ndarray
-    """Cross-validated crisis score of each training message."""
-    cv_threshold: float
+    """Cross-validated (whole, highest piece) crisis scores of each training message."""
+    thresholds: tuple[float, float]
 
 
 def train(examples: Sequence[Example], embedder: Embedder, digest: str) -> Training:
     labels = np.array([e.label for e in examples])
     segs = SegmentFeatures([e.text for e in examples], embedder)
-    out_of_fold = np.zeros(len(examples))
+    out_of_fold = np.zeros((len(examples), 2))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
     for train_index, test_index in folds.split(np.zeros(len(labels)), labels):
         model = fit(*segs.training_rows(train_index, labels))
-        fold_head = head_of(model, 0.5, digest)
+        fold_head = head_of(model, (0.5, 0.5), digest)
         out_of_fold[test_index] = segs.message_scores(fold_head, test_index)
-    threshold = choose_threshold(out_of_fold, labels != "none", TARGET_RECALL)
+    thresholds = choose_thresholds(out_of_fold, labels != "none", TARGET_RECALL)
     model = fit(*segs.training_rows(np.arange(len(labels)), labels))
-    return Training(head_of(model, threshold, digest), out_of_fold, threshold)
+    return Training(head_of(model, thresholds, digest), out_of_fold, thresholds)
 
 
 def report(examples: Sequence[Example], training: Training) -> list[str]:
     """Cross-validated recall (crisis) or false-alarm rate (not crisis) per category."""
-    threshold = training.cv_threshold
+    alarms = flagged(training.out_of_fold, training.thresholds)
     per: dict[tuple[str, str], list[bool]] = defaultdict(list)
-    for example, score in zip(examples, training.out_of_fold, strict=True):
+    for example, alarm in zip(examples, alarms, strict=True):
         kind = "crisis" if example.label != "none" else "not crisis"
-        per[(kind, example.category)].append(bool(score >= threshold))
-    lines = [f"threshold {threshold:.3f} (cross-validated, target recall {TARGET_RECALL})"]
+        per[(kind, example.category)].append(bool(alarm))
+    whole_bar, piece_bar = training.thresholds
+    lines = [
+        f"thresholds: whole message {whole_bar:.3f}, any sentence or window {piece_bar:.3f}"
+        f" (cross-validated, target recall {TARGET_RECALL})"
+    ]
     for (kind, category), flags in sorted(per.items()):
-        flagged = sum(flags)
         what = "recall" if kind == "crisis" else "false alarms"
-        lines.append(f"{kind:10} {category:32} {what:12} {flagged}/{len(flags)}")
-    crisis = [
-        s >= threshold
-        for e, s in zip(examples, training.out_of_fold, strict=True)
-        if e.label != "none"
-    ]
-    calm = [
-        s >= threshold
-        for e, s in zip(examples, training.out_of_fold, strict=True)
-        if e.label == "none"
-    ]
+        lines.append(f"{kind:10} {category:40} {what:12} {sum(flags)}/{len(flags)}")
+    is_crisis = np.array([e.label != "none" for e in examples])
     lines.append(
-        f"overall recall {sum(crisis)}/{len(crisis)}, false alarms {sum(calm)}/{len(calm)}"
+        f"overall recall {alarms[is_crisis].sum()}/{is_crisis.sum()},"
+        f" false alarms {alarms[~is_crisis].sum()}/{(~is_crisis).sum()}"
     )
     return lines
 

@@ -35,6 +35,9 @@ FLOOR_FILE = Path(__file__).resolve().parent / "data" / "crisis_floor.toml"
 WINDOW_WORDS = 12
 """Long sentences (chat often has no full stops) are also read in windows of this many
 words, half overlapping, so one alarming clause is not diluted by the rest."""
+LONG_MESSAGE_WORDS = 25
+"""A longer message is judged by the piece bar even as a whole: a long story of pain reads
+much like the stories around a crisis, so only a clause that alarms on its own counts."""
 MAX_SEGMENTS = 64
 """Upper bound on the pieces read per message (about 2,000 characters of run-on text)."""
 
@@ -155,17 +158,22 @@ class CrisisRouter:
             vectors = self._embedder.embed_documents(pieces)
         probs = self.probabilities(pieces, vectors)
         crisis_probs = probs[:, 1] + probs[:, 2]
-        top = int(np.argmax(crisis_probs))
+        # The whole message (first) against its own bar, every piece against the piece bar.
+        margins = crisis_probs - self.head.piece_threshold
+        if len(pieces[0].split()) <= LONG_MESSAGE_WORDS:
+            margins[0] = crisis_probs[0] - self.head.threshold
+        top = int(np.argmax(margins))
         score = float(crisis_probs[top])
+        alarm = bool(margins[top] >= 0)
         floor_who = self.floor.match(deleet(normalise(message)))
         language = detect_language(message)
         if floor_who != "none":
             who: Who = floor_who
             # The model may know better whose danger it is ("my son says he wants to die").
-            if score >= self.head.threshold:
+            if alarm:
                 who = _who_of(probs[top])
             return CrisisCheck(True, who, score, True, language)
-        if score >= self.head.threshold:
+        if alarm:
             return CrisisCheck(True, _who_of(probs[top]), score, False, language)
         return CrisisCheck(False, "none", score, False, language)
 

@@ -102,7 +102,10 @@ class CrisisHead:
     coef: npt.NDArray[np.float32]
     intercept: npt.NDArray[np.float32]
     threshold: float
-    """Crisis probability (self + other) at or above which a text counts as a crisis."""
+    """Crisis probability (self + other) of the whole message at or above which it is a crisis."""
+    piece_threshold: float
+    """The same for any one sentence or window of it: one alarming clause counts, but each of
+    many pieces is one more chance of a false alarm, so a piece needs its own bar."""
     data_hash: str
 
     def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
@@ -117,6 +120,7 @@ class CrisisHead:
         meta = {
             "classes": list(CLASSES),
             "threshold": self.threshold,
+            "piece_threshold": self.piece_threshold,
             "data_sha256": self.data_hash,
             "char_features": CHAR_FEATURES,
             "char_ngrams": list(CHAR_NGRAMS),
@@ -154,6 +158,7 @@ class CrisisHead:
             coef=arrays["coef"].astype(np.float32),
             intercept=arrays["intercept"].astype(np.float32),
             threshold=float(meta["threshold"]),
+            piece_threshold=float(meta["piece_threshold"]),
             data_hash=str(meta["data_sha256"]),
         )
 
@@ -173,11 +178,14 @@ def fit(
     return model
 
 
-def head_of(model: LogisticRegression, threshold: float, data_hash: str) -> CrisisHead:
+def head_of(
+    model: LogisticRegression, thresholds: tuple[float, float], data_hash: str
+) -> CrisisHead:
     return CrisisHead(
         coef=np.asarray(model.coef_, dtype=np.float32),
         intercept=np.asarray(model.intercept_, dtype=np.float32),
-        threshold=threshold,
+        threshold=thresholds[0],
+        piece_threshold=thresholds[1],
         data_hash=data_hash,
     )
 

@@ -40,11 +40,6 @@ def _labelled(name: str) -> list[tuple[str, Verdict]]:
 
 
 @pytest.mark.parametrize("question", CRISIS)
-def test_crisis_keyword_backstop(question: str) -> None:
-    assert classify(question) is Verdict.CRISIS
-
-
-@pytest.mark.parametrize("question", CRISIS)
 def test_crisis_recall(router: SafetyRouter, question: str) -> None:
     assert router.classify(question) is Verdict.CRISIS
 
@@ -84,5 +79,5 @@ def test_embedding_layer_catches_what_keywords_miss(router: SafetyRouter) -> Non
     assert router.classify(message) is Verdict.CRISIS
 
 
-def test_spend_it_is_not_end_it() -> None:
-    assert classify("how much do people spend it on ketamine clinics") is not Verdict.CRISIS
+def test_spend_it_is_not_end_it(router: SafetyRouter) -> None:
+    assert router.classify("how much do people spend it on ketamine clinics") is not Verdict.CRISIS
