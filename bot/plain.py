@@ -214,10 +214,10 @@ def check_plain(
     refusals: list[PlainRefusal] = []
     work: list[tuple[PlainSentence, str, list[str]]] = []
     for s in layer.sentences:
-        texts = [passages.get((src, sec.strip().lower())) for src, sec in s.backed_by]
+        found = [passages.get((src, sec.strip().lower())) for src, sec in s.backed_by]
         absent = [
             f"{src} section '{sec}'"
-            for (src, sec), t in zip(s.backed_by, texts, strict=True)
+            for (src, sec), t in zip(s.backed_by, found, strict=True)
             if not t
         ]
         if absent:
@@ -225,7 +225,7 @@ def check_plain(
                 PlainRefusal(s.id, layer.paths.get(s.id, ""), f"names {absent}, not in the store")
             )
             continue
-        backing = "\n\n".join(t for t in texts if t)
+        backing = "\n\n".join(t for t in found if t)
         work.append((s, backing, _units(backing)))
     # One batch for every text the checks compare, embedded once.
     texts = sorted(

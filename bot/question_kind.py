@@ -43,7 +43,9 @@ class KindClassifier:
             for example in table.get("examples", []):
                 names.append(kind)
                 examples.append(str(example))
-        vectors = embedder.embed_documents(examples) if examples else np.zeros((0, 1))
+        vectors = (
+            embedder.embed_documents(examples) if examples else np.zeros((0, 1), dtype=np.float32)
+        )
         return cls(tuple(names), vectors)
 
     def kinds(self, question_vector: Vectors) -> tuple[str, ...]:
