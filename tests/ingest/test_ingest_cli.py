@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from ingest.cli import cli
 
-KEYS = {"added", "replaced", "skipped", "deleted", "failed", "chunks", "seconds"}
+KEYS = {"added", "replaced", "skipped", "deleted", "failed", "chunks", "seconds", "without_plain"}
 
 
 def _run(args: list[str], env: dict[str, str] | None = None):
