@@ -140,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the second load test with the answer cache off",
     )
+    parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the floor and the warm answer latency (a few minutes); docs untouched",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     clients = args.clients or (10 if args.quick else 50)
@@ -182,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
 
+    if args.latency_only:
+        print(text_table(["measure", "p50", "p95", "vs floor"], rows))
+        return 0
     first, again, added = ingest_times(settings, settings.corpus_dir)
     rows.append(
         [f"ingest corpus, fresh store ({added} docs, model loaded)", f"{first:.2f} s", "", ""]

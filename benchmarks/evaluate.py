@@ -20,7 +20,6 @@ from benchmarks import (
     readability,
     safety_eval,
     scifact,
-    thresholds,
 )
 from benchmarks.report import markdown_table, stamp, text_table, write_section
 from bot.config import Settings
@@ -36,10 +35,10 @@ NOTES = """Reading the numbers:
   "this sentence is on the passage's topic"; it cannot say "the passage agrees". The default
   composer copies sentences verbatim, which is why groundedness (verbatim share) is the real
   guarantee, not this check.
-- min_evidence scan: the best passage's cosine similarity does not separate answerable from
-  not-covered questions on our set (several not-covered questions, e.g. cost, insurance,
-  legality, score higher than answerable ones with misspellings or short wording). A threshold
-  only trades refusals of good questions for answers to uncovered ones.
+- Coverage ("answered" vs "not covered") is decided by the fitted evidence model
+  (bot/evidence_model.json, `python -m benchmarks.fit_evidence`); the question sets here
+  include the questions it was fitted on, so their verdict rows are training figures. The
+  cross-validated figures per paraphrase family are in "Issue 12: question understanding".
 """
 
 
@@ -120,6 +119,34 @@ def _safety_rows(engine: Any, label: str, path: Path) -> list[list[str]]:
     return rows
 
 
+def evidence_model_rows() -> list[list[str]]:
+    """The shipped coverage model's cross-validated figures (from its own file)."""
+    from bot.evidence import load_model
+
+    model = load_model()
+    cv = model.info.get("cross_validation", {})
+    at = min(
+        cv.get("pr_curve", []), key=lambda c: abs(c["threshold"] - model.threshold), default=None
+    )
+    rows = [
+        [
+            "evidence model (cross-validated coverage accuracy)",
+            _f(cv.get("coverage_accuracy", float("nan"))),
+            f"{model.info.get('n_train')} questions, threshold {model.threshold:.2f}, "
+            f"data sha256 {str(model.info.get('data_sha256', ''))[:12]}",
+        ]
+    ]
+    if at:
+        rows.append(
+            [
+                f"evidence model precision/recall of 'covered' at {at['threshold']:.1f}",
+                f"{at['precision']:.3f} / {at['recall']:.3f}",
+                f"not-covered recall {at['not_covered_recall']:.3f}",
+            ]
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -171,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, path in (
         ("ours", questions.QUESTIONS_FILE),
         ("shared", questions.SHARED_QUESTIONS_FILE),
+        ("dev", questions.DEV_QUESTIONS_FILE),
     ):
         if engine is None:
             break
@@ -193,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 [f"questions ({label}): {verdict} accuracy", f"{right}/{total}", _f(right / total)]
             )
+        for family, (right, total) in sorted(rep.by_family.items()):
+            rows.append(
+                [
+                    f"questions ({label}): family {family} verdicts",
+                    f"{right}/{total}",
+                    _f(right / total),
+                ]
+            )
         safe = safety_eval.safety_scores(
             [(q.id, q.expect_verdict, a.verdict) for q, a in rep.answers]
         )
@@ -210,25 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if engine is not None:
         rows += safety_set_rows(engine)
 
-    scan = thresholds.scan_min_evidence(
-        settings,
-        [
-            q
-            for path in (questions.QUESTIONS_FILE, questions.SHARED_QUESTIONS_FILE)
-            if path.exists()
-            for q in questions.load_questions(path)
-        ],
-    )
-    low_answered = min(s for _, s in scan.answered)
-    high_uncovered = max(s for _, s in scan.not_covered)
-    rows.append(
-        [
-            "min_evidence scan (answered vs not_covered)",
-            f"best t={_f(scan.best_threshold)} acc {_f(scan.best_accuracy)}",
-            f"now {_f(scan.current, 2)} acc {_f(scan.current_accuracy)}; answered min "
-            f"{_f(low_answered)}, not_covered max {_f(high_uncovered)}",
-        ]
-    )
+    rows += evidence_model_rows()
     if not args.quick:
         g = grounding.run_grounding()
         if g is not None:

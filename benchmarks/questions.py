@@ -17,6 +17,9 @@ from bot.types import Answer, Verdict
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = REPO / "eval" / "questions.jsonl"
 SHARED_QUESTIONS_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
+DEV_QUESTIONS_FILE = REPO / "eval" / "questions_dev.jsonl"
+"""Development set by paraphrase family (bare, backstory, skeptical, slang_typos, caregiver,
+follow_up, long_rambling), each intent in several wordings."""
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _SPACE = re.compile(r"\s+")
 
@@ -28,6 +31,11 @@ class Question:
     expect_verdict: Verdict
     expect_sources: tuple[str, ...]
     history: tuple[str, ...] = ()
+    family: str = ""
+    """Paraphrase family of the development set (bare, backstory, skeptical, slang_typos,
+    caregiver, follow_up, long_rambling); empty for the older sets."""
+    intent: str = ""
+    """What is asked, shared by every wording of it (cross-validation groups by it)."""
 
 
 class Answerer(Protocol):
@@ -47,6 +55,8 @@ def load_questions(path: Path) -> list[Question]:
             expect_verdict=Verdict(r["expect_verdict"]),
             expect_sources=tuple(r.get("expect_sources", ())),
             history=tuple(r.get("history", ())),
+            family=str(r.get("family", "")),
+            intent=str(r.get("intent", "")),
         )
         for r in rows
     ]
@@ -98,6 +108,8 @@ def grounded_share(answer: Answer, fixed: Sequence[str]) -> float | None:
 class QuestionReport:
     n: int = 0
     by_class: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_family: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Right verdicts and questions per paraphrase family (development set only)."""
     source_hit_rate: float = float("nan")
     groundedness: float = float("nan")
     latencies_ms: list[float] = field(default_factory=list)
@@ -121,6 +133,7 @@ class QuestionReport:
 def run_questions(bot: Answerer, questions: Sequence[Question]) -> QuestionReport:
     fixed = fixed_texts()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    families: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     hits: list[float] = []
     grounded: list[float] = []
     report = QuestionReport(n=len(questions))
@@ -129,10 +142,13 @@ def run_questions(bot: Answerer, questions: Sequence[Question]) -> QuestionRepor
         answer = bot.answer(q.question, q.history, id=q.id)
         report.latencies_ms.append((time.perf_counter() - start) * 1000)
         report.answers.append((q, answer))
+        right = answer.verdict == q.expect_verdict
+        counts[q.expect_verdict.value][0] += right
         counts[q.expect_verdict.value][1] += 1
-        if answer.verdict == q.expect_verdict:
-            counts[q.expect_verdict.value][0] += 1
-        else:
+        if q.family:
+            families[q.family][0] += right
+            families[q.family][1] += 1
+        if not right:
             report.misses.append(
                 f"{q.id}: expected {q.expect_verdict.value}, got {answer.verdict.value}"
             )
@@ -144,6 +160,7 @@ def run_questions(bot: Answerer, questions: Sequence[Question]) -> QuestionRepor
             if share is not None:
                 grounded.append(share)
     report.by_class = {k: (v[0], v[1]) for k, v in counts.items()}
+    report.by_family = {k: (v[0], v[1]) for k, v in families.items()}
     report.source_hit_rate = mean(hits)
     report.groundedness = mean(grounded)
     return report

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from bot import prompts
 from bot.citations import is_article, is_verified, make_citation
+from bot.config import ComposeWeights
 from bot.embeddings import Vectors
-from bot.lexicon import Lexicon, about_another_drug, asked_drugs_of, question_terms, terms
+from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
 from bot.types import AnswerPart, Citation, Passage
+from bot.understand import QuestionAnalysis
 from bot.vector_cache import VectorCache
 
 # Sections that list or describe sources rather than say anything about pain care.
@@ -26,26 +28,10 @@ _SKIPPED_SECTIONS = frozenset(["references"])
 _ABOUT_SOURCE_SECTION = re.compile(
     r"^(what (is known about )?this (reference|document|review|source)|why it was written)", re.I
 )
-_ASKS_ABOUT_SOURCES = re.compile(
-    r"\b(who|wrote|written|author\w*|study|studies|review\w*|guideline\w*|paper\w*|source\w*|"
-    r"reference\w*|cite\w*|citation\w*|journal\w*|publish\w*|pubmed|pmid|article)\b",
-    re.I,
-)
-ABOUT_SOURCE_PENALTY = 0.12
-_NAMES_THE_ARTICLE = re.compile(r"\b(this|the) (article|blog|post|page)\b", re.I)
-NAMED_SOURCE_BONUS = 0.06
-_AUTHORSHIP = re.compile(r"\b(who|wrote|written|author\w*)\b", re.I)
-_CONFLICT_TOPICS = ("migrain", "fibromyalg", "headache")
 _WEAK_EVIDENCE = re.compile(
     r"\b(weak|no|little|limited|insufficient|inconclusive) (or no )?evidence\b|\bnot supported\b",
     re.I,
 )
-LEXICAL_WEIGHT = 0.35
-SECTION_WEIGHT = 0.25
-VERIFIED_BONUS = 0.05
-UNVERIFIED_PENALTY = 0.08
-KEEP_WITHIN = 0.22
-"""Sentences scoring more than this below the best one are left out, however few remain."""
 NEAR_DUPLICATE = 0.9
 
 
@@ -80,26 +66,25 @@ def _overlap(q_terms: set[str], text_terms: set[str], lexicon: Lexicon) -> float
 
 
 def _candidates(
-    query: str,
+    analysis: QuestionAnalysis,
     query_vector: Vectors,
     passages: Sequence[Passage],
     cache: VectorCache,
     lexicon: Lexicon,
+    weights: ComposeWeights,
 ) -> list[_Candidate]:
     # Words no source uses ("wrote", once "author" stands in for it) cannot be found, so
     # they would only lower every sentence's share.
-    asked_terms = question_terms(query)
+    asked_terms = question_terms(analysis.query, lexicon.vocabulary)
     q_terms = {t for t in asked_terms if lexicon.used(t)}
-    names_the_article = bool(_NAMES_THE_ARTICLE.search(query))
-    asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(query))
+    names_the_article = analysis.about_article
+    # "Who wrote this article?" is about the article itself, not the notes on the papers it
+    # cites ("the study this article mentions" still is): see QuestionAnalysis.about_sources.
+    asks_about_sources = analysis.about_sources
     if names_the_article:
-        # "Who wrote this article?" is about the article itself, not the notes on the papers it
-        # cites ("the study this article mentions" still is), and "article" then names the
-        # source rather than a word to look for in sentences.
-        rest = _AUTHORSHIP.sub(" ", _NAMES_THE_ARTICLE.sub(" ", query))
-        asks_about_sources = bool(_ASKS_ABOUT_SOURCES.search(rest))
-        q_terms -= set(terms("article blog post page"))
-    asked_drugs = asked_drugs_of(asked_terms)
+        # "article" then names the source rather than a word to look for in sentences.
+        q_terms -= set(terms(" ".join(lexicon.vocabulary.article_names)))
+    asked_drugs = analysis.drugs
     out: list[_Candidate] = []
     for passage, entry in zip(passages, cache.get(passages), strict=True):
         if passage.section.strip().lower() in _SKIPPED_SECTIONS:
@@ -110,29 +95,29 @@ def _candidates(
         # in the ketamine guideline is about ketamine.
         context_terms = section_terms | set(terms(str(passage.metadata.get("title", ""))))
         if is_article(passage):
-            source_adjust = NAMED_SOURCE_BONUS if names_the_article else 0.0
+            source_adjust = weights.named_source_bonus if names_the_article else 0.0
         elif is_verified(passage):
-            source_adjust = VERIFIED_BONUS
+            source_adjust = weights.verified_bonus
         else:
             # Unverified records only describe how the article cites them: useful when the
             # question is about the sources, noise when it is about pain care.
-            source_adjust = 0.0 if asks_about_sources else -UNVERIFIED_PENALTY
+            source_adjust = 0.0 if asks_about_sources else -weights.unverified_penalty
         if not asks_about_sources and _ABOUT_SOURCE_SECTION.match(passage.section.strip()):
-            source_adjust -= ABOUT_SOURCE_PENALTY
+            source_adjust -= weights.about_source_penalty
         sims = entry.vectors @ query_vector.reshape(-1)
         for sentence, vector, sim in zip(entry.sentences, entry.vectors, sims, strict=True):
             if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
                 continue
             read_as = set(terms(sentence)) | context_terms
-            if about_another_drug(read_as, asked_drugs):
+            if about_another_drug(read_as, asked_drugs, lexicon.vocabulary):
                 # "Serious side effects were rare" in the ketamine guideline says nothing
                 # about psilocybin's side effects, however well it matches the words.
                 continue
             lexical = _overlap(q_terms, read_as, lexicon)
             score = (
                 float(sim)
-                + LEXICAL_WEIGHT * lexical
-                + SECTION_WEIGHT * section_score
+                + weights.lexical * lexical
+                + weights.section * section_score
                 + source_adjust
             )
             out.append(_Candidate(sentence, passage, vector, score, lexical >= 0.999))
@@ -143,11 +128,13 @@ def _checked(candidate: _Candidate) -> bool:
     return not is_article(candidate.passage) and is_verified(candidate.passage)
 
 
-def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate]:
+def _select(
+    candidates: list[_Candidate], max_sentences: int, keep_within: float
+) -> list[_Candidate]:
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     if not ranked:
         return []
-    floor = ranked[0].score - KEEP_WITHIN
+    floor = ranked[0].score - keep_within
     chosen: list[_Candidate] = []
     for candidate in ranked:
         if len(chosen) >= max_sentences or candidate.score < floor:
@@ -165,22 +152,31 @@ def _select(candidates: list[_Candidate], max_sentences: int) -> list[_Candidate
 
 
 def compose_answer(
-    query: str,
+    analysis: QuestionAnalysis,
     query_vector: Vectors,
     passages: Sequence[Passage],
     cache: VectorCache,
     lexicon: Lexicon,
     max_sentences: int,
+    weights: ComposeWeights | None = None,
 ) -> Composed:
-    """Build the cited answer for ``query`` (already expanded) from retrieved ``passages``."""
-    chosen = _select(_candidates(query, query_vector, passages, cache, lexicon), max_sentences)
+    """Build the cited answer for ``analysis`` (its expanded query) from ``passages``."""
+    weights = weights or ComposeWeights()
+    candidates = _candidates(analysis, query_vector, passages, cache, lexicon, weights)
+    chosen = _select(candidates, max_sentences, weights.keep_within)
     if not chosen:
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
     note = ""
-    # The note only when, in this answer, a checked source finds weak or no evidence on the
-    # topic and the article speaks to the same topic.
-    topics = [t for t in _CONFLICT_TOPICS if t in query.lower()]
+    # The note only when, in this answer, a checked source finds weak or no evidence on a
+    # topic where the article and the checked sources disagree (corpus/vocabulary.toml), and
+    # the article speaks to the same topic.
+    topics = [
+        m
+        for d in lexicon.vocabulary.disagreements
+        if d.topic in analysis.disagreement_topics
+        for m in d.match
+    ]
     checked_on_topic = any(
         _checked(c)
         and _WEAK_EVIDENCE.search(c.sentence)

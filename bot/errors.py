@@ -15,6 +15,10 @@ class ModelUnavailableError(PainbotError):
     """The embedding model (or the optional LLM) cannot be loaded."""
 
 
+class VocabularyError(ConfigurationError):
+    """corpus/vocabulary.toml is missing or an entry is malformed; the message names it."""
+
+
 class StoreError(PainbotError):
     """The Chroma store is missing, unreadable or unreachable."""
 

@@ -1,13 +1,13 @@
-"""Corpus vocabulary for matching a patient's words to the sources' words.
+"""Corpus word statistics for matching a patient's words to the sources' words.
 
-Built from the passages themselves (no outside data): word rarity (IDF) so that
-"fibromyalgia" counts for more than "pain", and acronyms the sources spell out
-("complex regional pain syndrome (CRPS)") so "CRPS" also finds the long form.
+Built from the passages themselves: word rarity (IDF) so that "fibromyalgia" counts for more
+than "pain", spelling correction against the corpus's own words, and acronyms the sources spell
+out ("complex regional pain syndrome (CRPS)") so "CRPS" also finds the long form. The reviewed
+word knowledge (lay terms, drug families, stopwords) comes from corpus/vocabulary.toml.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections import Counter
@@ -15,156 +15,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from rapidfuzz import fuzz, process
+
+from bot.vocabulary import Vocabulary, default_vocabulary
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ACRONYM = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,7})\(([A-Z][A-Za-z]{1,6})\)")
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "for",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "with",
-        "what",
-        "how",
-        "does",
-        "do",
-        "did",
-        "can",
-        "could",
-        "would",
-        "will",
-        "about",
-        "after",
-        "before",
-        "during",
-        "while",
-        "without",
-        "as",
-        "by",
-        "at",
-        "from",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "when",
-        "where",
-        "i",
-        "i'm",
-        "my",
-        "me",
-        "you",
-        "your",
-        "we",
-        "our",
-        "they",
-        "them",
-        "their",
-        "there",
-        "than",
-        "then",
-        "so",
-        "if",
-        "not",
-        "no",
-        "any",
-        "some",
-        "much",
-        "many",
-        "more",
-        "most",
-        "very",
-        "just",
-        "also",
-        "has",
-        "have",
-        "had",
-        "into",
-        "out",
-        "up",
-        "down",
-        "over",
-        "under",
-        "again",
-        "please",
-        "tell",
-        "know",
-        "want",
-        "thing",
-        "things",
-        "get",
-        "got",
-        "whats",
-        # "Does X help Y?": every finding is about whether something helps; the word
-        # itself only rewards sentences that happen to say "help".
-        "help",
-        "helps",
-        "helped",
-        "helping",
-    ]
-)
-_EXPERIENCE = ("consciousness", "experiences", "dissociative")
-_MISUSE = ("misuse", "substance", "addiction")
-# Patient words -> the word the sources use for the same idea.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(("feel", "feels", "feeling", "trip"), _EXPERIENCE),
-    **dict.fromkeys(("addictive", "addicted", "addicting"), _MISUSE),
-    "wrote": ("author",),
-    "written": ("author",),
-    "writer": ("author",),
-    "who": (),
-    "risks": ("side", "effects", "safety"),
-    "risk": ("side", "effects", "safety"),
-    "dangerous": ("safety", "side", "effects"),
-    "safe": ("safety", "side", "effects"),
-    "side": ("safety",),
-    "proven": ("evidence",),
-    "proof": ("evidence",),
-    "unknowns": ("questions",),
-    "unknown": ("questions",),
-    "drip": ("infusion",),
-    "given": ("intravenous", "infusions"),
-    "kill": ("relief", "reduce"),
-    "administered": ("intravenous", "infusions"),
-    "abuse": ("misuse", "substance"),
-    "iv": ("intravenous", "infusion"),
-    "shrooms": ("psilocybin",),
-    "mushrooms": ("psilocybin",),
-    "magic": ("psilocybin",),
-    "acid": ("lsd",),
-    "ecstasy": ("mdma",),
-    "molly": ("mdma",),
-    "talk": ("psychotherapy",),
-    "counseling": ("psychotherapy",),
-    "therapy": ("psychotherapy", "therapies"),
-    "last": ("weeks", "term"),
-    "long": ("term", "weeks"),
-    "headache": ("migraine",),
-    "headaches": ("migraine",),
-    "migraines": ("migraine",),
-    "nerve": ("neuropathic",),
-    "works": ("mechanism",),
-    "work": ("mechanism",),
-}
+STOPWORDS = default_vocabulary().stopwords
+"""The one stopword list (corpus/vocabulary.toml [stopwords])."""
+SPELLING_CUTOFF = 85.0
+"""rapidfuzz ratio (0-100) a corpus word needs to count as the intended spelling: "migranes" ->
+"migraines" (94), "netwrok" -> "network" (86), not "medicare" -> "medical" (80)."""
 
 
 @lru_cache(maxsize=1)
@@ -183,12 +44,14 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
 
 
-def question_terms(text: str) -> set[str]:
+def question_terms(text: str, vocabulary: Vocabulary | None = None) -> set[str]:
     """A question's stemmed content words plus the sources' words for the same ideas."""
-    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+    vocabulary = vocabulary or default_vocabulary()
+    lower = text.lower()
+    words = [w for w in _WORD.findall(lower) if len(w) > 1]
     out = {stem(w) for w in words if w not in STOPWORDS}
-    for w in words:
-        out.update(stem(s) for s in SYNONYMS.get(w, ()))
+    for match in vocabulary.lay_pattern.finditer(lower):
+        out.update(stem(s) for s in vocabulary.synonyms[match.group(0)])
     return out
 
 
@@ -214,26 +77,39 @@ def looks_non_english(text: str) -> bool:
     return foreign >= 2 and foreign > english
 
 
-_CLASSIC_PSYCHEDELICS = frozenset(
-    stem(w) for w in ("psilocybin", "lsd", "mdma", "dmt", "ayahuasca")
-)
-_PSYCHEDELICS = frozenset([stem("psychedelics")])
-DRUGS = (
-    frozenset(stem(w) for w in ("ketamine", "esketamine")) | _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
-)
+_DRUG_STEMS: dict[int, dict[str, str]] = {}
 
 
-def asked_drugs_of(q_terms: set[str]) -> set[str]:
-    """The drugs a question names; a psychedelic also counts as "psychedelics" and back."""
-    asked = q_terms & DRUGS
-    if asked & (_CLASSIC_PSYCHEDELICS | _PSYCHEDELICS):
-        asked |= _CLASSIC_PSYCHEDELICS | _PSYCHEDELICS
-    return asked
+def drug_stems(vocabulary: Vocabulary) -> dict[str, str]:
+    """Stemmed one-word drug names -> their family (corpus/vocabulary.toml [[drug_family]])."""
+    found = _DRUG_STEMS.get(id(vocabulary))
+    if found is None:
+        found = {stem(m): f for m, f in vocabulary.drug_of.items() if " " not in m}
+        _DRUG_STEMS[id(vocabulary)] = found
+    return found
 
 
-def about_another_drug(text_terms: set[str], asked_drugs: set[str]) -> bool:
-    """Whether text (with its context) names drugs, none of them the ones asked about."""
-    return bool(asked_drugs) and bool(text_terms & DRUGS) and not text_terms & asked_drugs
+def drug_families_in(text_terms: set[str], vocabulary: Vocabulary | None = None) -> set[str]:
+    """The drug families that stemmed ``text_terms`` name."""
+    stems = drug_stems(vocabulary or default_vocabulary())
+    return {stems[t] for t in text_terms if t in stems}
+
+
+def asked_drugs_of(q_terms: set[str], vocabulary: Vocabulary | None = None) -> set[str]:
+    """The drug families a question's stemmed terms name."""
+    return drug_families_in(q_terms, vocabulary)
+
+
+def about_another_drug(
+    text_terms: set[str],
+    asked_drugs: set[str] | frozenset[str],
+    vocabulary: Vocabulary | None = None,
+) -> bool:
+    """Whether text (with its context) names drug families, none of them the ones asked about."""
+    if not asked_drugs:
+        return False
+    named = drug_families_in(text_terms, vocabulary)
+    return bool(named) and not named & asked_drugs
 
 
 def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
@@ -257,7 +133,8 @@ def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
 class Lexicon:
     """IDF weights and acronyms of one set of passages; rebuilt when the store changes."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], vocabulary: Vocabulary | None = None) -> None:
+        self.vocabulary = vocabulary or default_vocabulary()
         df: Counter[str] = Counter()
         words: set[str] = set()
         for text in texts:
@@ -266,6 +143,7 @@ class Lexicon:
         self._words_by_start: dict[str, list[str]] = {}
         for word in sorted(words):
             self._words_by_start.setdefault(word[0], []).append(word)
+        self._corrections: dict[str, str | None] = {}
         self.n_docs = max(1, len(texts))
         self._df = df
         self.acronyms = find_acronyms(texts)
@@ -283,17 +161,24 @@ class Lexicon:
         # ("drive" -> "driven").
         if len(word) < 6 or word in STOPWORDS or self._df.get(stem(word)):
             return None
+        if word in self._corrections:
+            return self._corrections[word]
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.
         # Only words with the same first letter: "esketamine" is not a misspelled "ketamine".
         same_start = self._words_by_start.get(word[0], [])
-        match = difflib.get_close_matches(word, same_start, n=1, cutoff=0.85)
-        return match[0] if match else None
+        match = process.extractOne(
+            word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
+        )
+        corrected = str(match[0]) if match else None
+        if len(self._corrections) < 50_000:  # bounded: questions are open-ended text
+            self._corrections[word] = corrected
+        return corrected
 
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word
         the sources use for the same idea."""
-        candidates = [word, *SYNONYMS.get(word, ())]
+        candidates = [word, *self.vocabulary.synonyms.get(word, ())]
         if corrected := self.correct(word):
             candidates.append(corrected)
         if any(stem(c) in text_terms for c in candidates):
@@ -305,7 +190,10 @@ class Lexicon:
         # Same first three letters: a misspelling keeps its start, while "esketamine" must
         # not pass for "ketamine".
         long_terms = [t for t in text_terms if len(t) >= 5 and t[:3] == word[:3]]
-        return bool(difflib.get_close_matches(stem(word), long_terms, n=1, cutoff=0.85))
+        return (
+            process.extractOne(stem(word), long_terms, scorer=fuzz.ratio, score_cutoff=85.0)
+            is not None
+        )
 
     def expand(self, query: str) -> str:
         """Append corrected spellings, the sources' words for patient words, and the
@@ -317,7 +205,12 @@ class Lexicon:
         if corrected:
             extra.append(" ".join(sorted(corrected)))
             words |= corrected
-        synonyms = {s for w in words for s in SYNONYMS.get(w, ()) if s not in words}
+        synonyms = {
+            s
+            for m in self.vocabulary.lay_pattern.finditer(f"{lower} {' '.join(sorted(corrected))}")
+            for s in self.vocabulary.synonyms[m.group(0)]
+            if s not in words
+        }
         for acronym, long_form in self.acronyms.items():
             # Substring first: a big corpus defines thousands of acronyms, and compiling a
             # pattern for each one on every question cost more than the rest of the answer.

@@ -1,37 +1,35 @@
-"""The whole query path: safety -> retrieve -> evidence check -> compose -> disclaimer."""
+"""The whole query path: validate -> crisis -> analyse -> route -> retrieve -> evidence ->
+compose -> optional writer -> finish (with the fixed disclaimer), one step a line in Bot.answer."""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import prompts
 from bot.clinic import Clinic, with_contact
 from bot.compose import Composed, compose_answer
 from bot.config import Settings
-from bot.embeddings import Embedder, load_embedder
+from bot.crisis import CrisisCheck
+from bot.embeddings import Embedder, Vectors, load_embedder
 from bot.errors import InvalidQuestionError
-from bot.followup import rewrite_query
-from bot.lexicon import (
-    STOPWORDS,
-    Lexicon,
-    about_another_drug,
-    asked_drugs_of,
-    looks_non_english,
-    question_terms,
-    terms,
-)
+from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
+from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
 from bot.review import check_reviews
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
+from bot.understand import QuestionAnalysis, understand
 from bot.vector_cache import VectorCache
+from bot.vocabulary import Vocabulary, corpus_vocabulary
 
 if TYPE_CHECKING:
     from bot.lc_retriever import PainbotRetriever
+    from bot.store import Store
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +41,20 @@ class Bot:
     """Loaded once (embedder, store, BM25); answers many questions."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: Any, chat_model: Any = None
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: Store,
+        chat_model: Any = None,
+        vocabulary: Vocabulary | None = None,
+        evidence_model: EvidenceModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self.safety = SafetyRouter(embedder)
+        self.vocabulary = vocabulary or corpus_vocabulary(settings.corpus_dir)
+        self.evidence_model = evidence_model or load_model(settings.evidence.model_path)
+        self.safety = SafetyRouter(embedder, vocabulary=self.vocabulary, weights=settings.safety)
         self.vectors = VectorCache(embedder, store)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
@@ -62,7 +68,7 @@ class Bot:
 
     def _build_lexicon(self) -> Lexicon:
         passages = self.retriever.keyword.passages
-        lexicon = Lexicon([p.text for p in passages])
+        lexicon = Lexicon([p.text for p in passages], self.vocabulary)
         # Sentence vectors come from the store; a store made before they were stored gets them
         # made now, not during the first answers.
         snapshot = self.settings.cache_dir / "sentence-vectors.npz"
@@ -92,33 +98,6 @@ class Bot:
 
         return PainbotRetriever(bot=self, k=k)
 
-    def _write_with_llm(
-        self,
-        question: str,
-        history: Sequence[str],
-        passages: Sequence[Passage],
-        composed: Composed,
-        timings: dict[str, float],
-    ) -> Composed:
-        """The LLM-written answer when it passes the grounding checks, else ``composed``."""
-        from bot.generate import generate_answer
-
-        turns = history[-self.settings.history_turns :] if self.settings.history_turns else ()
-        if turns:
-            question = f"{question}\n(Earlier questions: {' | '.join(turns)})"
-        t = time.perf_counter()
-        try:
-            written = generate_answer(
-                question, passages, composed, self.chat_model, self.embedder, self.settings
-            )
-        except Exception as exc:  # time-outs, connection and provider errors
-            # The provider's message could echo the prompt, so it stays at DEBUG.
-            log.warning("LLM answer failed (%s); using the quoted answer", type(exc).__name__)
-            log.debug("LLM error: %s", exc)
-            written = None
-        timings["generate"] = (time.perf_counter() - t) * 1000
-        return written or composed
-
     def stats(self) -> dict[str, Any]:
         return {
             **self.store.stats(),
@@ -131,190 +110,196 @@ class Bot:
     def answer(
         self, question: str, history: Sequence[str] = (), *, id: str | None = None
     ) -> Answer:
+        """The whole query path, one named step a line."""
+        question, history = self.validate(question, history)
+        reply = _Reply(question, id, Clinic.from_settings(self.settings))
+        vector = reply.timed("safety", self.embedder.embed_query, question)
+        crisis = reply.timed("safety", self.safety.crisis.check, question, vector)  # always first
+        if crisis.crisis:  # the crisis reply is fixed text, alone
+            return reply.finish(Verdict.CRISIS, crisis.reply)
+        analysis = reply.timed("analyse", self.analyse, question, history)
+        verdict = reply.timed("safety", self.route, analysis, crisis, vector)
+        if verdict in _FIXED_REPLIES:
+            return reply.finish(verdict, _FIXED_REPLIES[verdict], query=analysis.query)
+        if verdict is Verdict.PERSONAL_ADVICE and analysis.personal == "always":
+            return reply.finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=analysis.query)
+        passages, query_vector = reply.timed("retrieve", self.retrieve, analysis, vector)
+        if not reply.timed("evidence", self.covers, analysis, passages, query_vector):
+            return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
+        composed = reply.timed("compose", self.compose, analysis, query_vector, passages)
+        if self.chat_model is not None and composed.text:
+            composed = reply.timed("generate", self.write, analysis, history, passages, composed)
+        return reply.finish_answer(verdict, composed, analysis.query)
+
+    def validate(self, question: str, history: Sequence[str]) -> tuple[str, list[str]]:
+        """The question and history as valid text, or InvalidQuestionError."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestionError("The question is empty: type a question and try again.")
         # Text pasted from odd sources can hold lone surrogates, which no encoder accepts.
         question = _valid_unicode(question)
-        history = [_valid_unicode(turn) for turn in history if isinstance(turn, str)]
+        turns = [_valid_unicode(turn) for turn in history if isinstance(turn, str)]
         if len(question) > self.settings.max_question_chars:
             raise InvalidQuestionError(
                 f"The question is longer than {self.settings.max_question_chars} characters: "
                 "shorten it and try again."
             )
         log.debug("question: %s", question)
-        start = time.perf_counter()
-        timings: dict[str, float] = {}
-        question_vector = self.embedder.embed_query(question)
-        routing = self.safety.route(question, question_vector)
-        verdict = routing.verdict
-        timings["safety"] = (time.perf_counter() - start) * 1000
+        keep = self.settings.history_turns
+        return question, (turns[-keep:] if keep else [])
 
-        def finish(
-            v: Verdict,
-            text: str,
-            composed: Composed | None = None,
-            query: str = "",
-            lead: str = "",
-        ) -> Answer:
-            timings["total"] = (time.perf_counter() - start) * 1000
-            reply = Answer(
-                verdict=v,
-                text=text,
-                citations=composed.citations if composed else (),
-                disclaimer=prompts.DISCLAIMER,
-                timings_ms=dict(timings),
-                id=id,
-                question=question,
-                retrieval_query=query,
-                parts=composed.parts if composed else (),
-                lead=lead,
-            )
-            return with_contact(reply, Clinic.from_settings(self.settings))
+    def analyse(self, question: str, history: Sequence[str]) -> QuestionAnalysis:
+        self.refresh_if_changed()
+        return understand(question, history, self.vocabulary, self.lexicon)
 
-        if verdict is Verdict.CRISIS:
-            # Crisis comes before every other route; the reply is fixed text, alone.
-            return finish(verdict, routing.crisis.reply)
-        if routing.crisis.language != "en" or looks_non_english(question):
+    def route(self, analysis: QuestionAnalysis, crisis: CrisisCheck, vector: Vectors) -> Verdict:
+        """English only, off topic, personal advice or fine to answer (crisis is checked before)."""
+        if crisis.language != "en" or analysis.language != "en":
             # The sources are in English; say so in the asker's language, with the
             # emergency line, rather than "not covered" in a language they may not read.
-            return finish(Verdict.NOT_COVERED, prompts.ENGLISH_ONLY_REPLY)
-        if verdict is Verdict.OFF_TOPIC:
-            return finish(verdict, prompts.OFF_TOPIC_REPLY)
+            return Verdict.NOT_COVERED
+        return self.safety.route_analysis(analysis, vector)
 
-        self.refresh_if_changed()
-        asked = question if verdict is not Verdict.PERSONAL_ADVICE else general_form(question)
-        rewritten = rewrite_query(
-            asked, history[-self.settings.history_turns :] if self.settings.history_turns else ()
-        )
-        query = self.lexicon.expand(rewritten)
-        t = time.perf_counter()
-        vector = question_vector if query == question else self.embedder.embed_query(query)
-        passages = self.retriever.retrieve(query, self.settings.answer_pool, vector=vector)
-        timings["retrieve"] = (time.perf_counter() - t) * 1000
-        # Evidence: the best passage or, for long passages, the best single sentence in them.
-        best = max(
-            [p.similarity for p in passages]
-            + [
-                float((e.vectors @ vector).max()) for e in self.vectors.get(passages) if e.sentences
-            ],
+    def retrieve(
+        self, analysis: QuestionAnalysis, question_vector: Vectors
+    ) -> tuple[list[Passage], Vectors]:
+        """The passages for the analysis's query, and the query's vector."""
+        query = analysis.query
+        same = query == analysis.question
+        vector = question_vector if same else self.embedder.embed_query(query)
+        return self.retriever.retrieve(query, self.settings.answer_pool, vector=vector), vector
+
+    def features(
+        self, analysis: QuestionAnalysis, passages: Sequence[Passage], vector: Vectors
+    ) -> EvidenceFeatures:
+        """The evidence features the coverage model reads (bot/evidence.py)."""
+        v = vector.reshape(-1)
+        sentence_best = max(
+            (float((e.vectors @ v).max()) for e in self.vectors.get(passages) if e.sentences),
             default=0.0,
         )
-        covered = best >= self.settings.min_evidence and _key_words_found(
-            rewritten, passages, self.lexicon
+        top = self.retriever.keyword.search(analysis.query, 1)
+        keyword_best = top[0].score if top else 0.0
+        return evidence_features(analysis, passages, sentence_best, keyword_best, self.lexicon)
+
+    def covers(
+        self, analysis: QuestionAnalysis, passages: Sequence[Passage], vector: Vectors
+    ) -> bool:
+        """Whether the sources cover the question (the fitted evidence model decides)."""
+        features = self.features(analysis, passages, vector)
+        return covers(features, self.evidence_model, self.settings.evidence.threshold)
+
+    def compose(
+        self, analysis: QuestionAnalysis, vector: Vectors, passages: Sequence[Passage]
+    ) -> Composed:
+        return compose_answer(
+            analysis,
+            vector,
+            passages,
+            self.vectors,
+            self.lexicon,
+            self.settings.max_answer_sentences,
+            self.settings.compose,
         )
-        if not covered:
-            if verdict is Verdict.PERSONAL_ADVICE:
-                return finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=query)
-            return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
+
+    def write(
+        self,
+        analysis: QuestionAnalysis,
+        history: Sequence[str],
+        passages: Sequence[Passage],
+        composed: Composed,
+    ) -> Composed:
+        """The LLM-written answer when it passes the grounding checks, else ``composed``."""
+        from bot.generate import generate_answer
+
+        question = analysis.general or analysis.question
+        if history:
+            question = f"{question}\n(Earlier questions: {' | '.join(history)})"
+        try:
+            written = generate_answer(
+                question, passages, composed, self.chat_model, self.embedder, self.settings
+            )
+        except Exception as exc:  # time-outs, connection and provider errors
+            # The provider's message could echo the prompt, so it stays at DEBUG.
+            log.warning("LLM answer failed (%s); using the quoted answer", type(exc).__name__)
+            log.debug("LLM error: %s", exc)
+            written = None
+        return written or composed
+
+
+_FIXED_REPLIES = {
+    Verdict.OFF_TOPIC: prompts.OFF_TOPIC_REPLY,
+    Verdict.NOT_COVERED: prompts.ENGLISH_ONLY_REPLY,  # routed so only for other languages
+}
+_REFUSALS = {
+    Verdict.PERSONAL_ADVICE: prompts.PERSONAL_ADVICE_REPLY,
+    Verdict.ANSWERED: prompts.NOT_COVERED_REPLY,
+}
+
+
+def _refusal(verdict: Verdict) -> Verdict:
+    """The verdict of a question the sources do not cover."""
+    return verdict if verdict is Verdict.PERSONAL_ADVICE else Verdict.NOT_COVERED
+
+
+class _Reply:
+    """Times the steps of one answer and builds the Answer with the fixed disclaimer."""
+
+    def __init__(self, question: str, id: str | None, clinic: Clinic) -> None:
+        self.question = question
+        self.id = id
+        self.clinic = clinic
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def timed(self, step: str, fn: Callable[..., _T], *args: Any) -> _T:
         t = time.perf_counter()
-        composed = compose_answer(
-            query, vector, passages, self.vectors, self.lexicon, self.settings.max_answer_sentences
+        try:
+            return fn(*args)
+        finally:
+            ms = (time.perf_counter() - t) * 1000
+            self.timings[step] = self.timings.get(step, 0.0) + ms
+
+    def finish(
+        self,
+        verdict: Verdict,
+        text: str,
+        composed: Composed | None = None,
+        query: str = "",
+        lead: str = "",
+    ) -> Answer:
+        self.timings["total"] = (time.perf_counter() - self.start) * 1000
+        answer = Answer(
+            verdict=verdict,
+            text=text,
+            citations=composed.citations if composed else (),
+            disclaimer=prompts.DISCLAIMER,
+            timings_ms=dict(self.timings),
+            id=self.id,
+            question=self.question,
+            retrieval_query=query,
+            parts=composed.parts if composed else (),
+            lead=lead,
         )
-        timings["compose"] = (time.perf_counter() - t) * 1000
-        if self.chat_model is not None and composed.text:
-            composed = self._write_with_llm(asked, history, passages, composed, timings)
+        return with_contact(answer, self.clinic)
+
+    def finish_answer(self, verdict: Verdict, composed: Composed, query: str) -> Answer:
+        """An answer; for a personal request, the kind refusal first, then the general part."""
         if verdict is Verdict.PERSONAL_ADVICE:
             lead = prompts.PERSONAL_ADVICE_REPLY
             if composed.text:
                 lead += "\n\n" + prompts.PERSONAL_ADVICE_GENERAL_LEAD
             text = f"{lead}\n\n{composed.text}" if composed.text else lead
-            return finish(verdict, text, composed, query, lead)
+            return self.finish(verdict, text, composed, query, lead)
         if not composed.text:
-            return finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
-        return finish(Verdict.ANSWERED, composed.text, composed, query, composed.note)
-
-
-_PERSONAL_WORDS = re.compile(
-    r"\b(i|i'm|im|i've|me|my|mine|myself|should|could|can|would|will|do|am|take|taking|"
-    r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b",
-    re.IGNORECASE,
-)
+            return self.finish(Verdict.NOT_COVERED, prompts.NOT_COVERED_REPLY, query=query)
+        return self.finish(Verdict.ANSWERED, composed.text, composed, query, composed.note)
 
 
 def _valid_unicode(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def general_form(question: str) -> str:
-    """'How much ketamine should I take for my back pain?' -> 'ketamine for back pain?':
-    the general topic of a personal question, for finding general information on it."""
-    general = " ".join(_PERSONAL_WORDS.sub(" ", question).split())
-    return general if len(general.split()) >= 2 else question
-
-
-def _key_words_found(question: str, passages: Sequence[Passage], lexicon: Lexicon) -> bool:
-    """More than half of the question's rarer content words must appear in the passages
-    (stemmed; a misspelling or a patient word counts when its source form is there), leaving
-    out passages about another drug than the one asked about ("is ketamine legal?" is not
-    answered by the legal status of psilocybin)."""
-    words = {
-        w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in STOPWORDS and len(w) > 2
-    } - _GENERIC
-    if not words:
-        return True
-    asked = asked_drugs_of(question_terms(question))
-    text_terms: set[str] = set()
-    for passage in passages:
-        title = str(passage.metadata.get("title", ""))
-        passage_terms = set(terms(f"{title} {passage.section} {passage.text}"))
-        if not about_another_drug(passage_terms, asked):
-            text_terms |= passage_terms
-    found = sum(1 for w in words if lexicon.found_in(w, text_terms))
-    return found * 2 > len(words)
-
-
-# Words that say little about what is asked; the rest must mostly appear in the evidence.
-_GENERIC = frozenset(
-    [
-        "ketamine",
-        "pain",
-        "chronic",
-        "help",
-        "helps",
-        "good",
-        "say",
-        "says",
-        "article",
-        "work",
-        "better",
-        "together",
-        "like",
-        "matter",
-        "get",
-        "wrote",
-        "open",
-        "questions",
-        "question",
-        "should",
-        "there",
-        "kinds",
-        "kind",
-        "respond",
-        "treat",
-        "tell",
-        "know",
-        "much",
-        "use",
-        "used",
-        "does",
-        "thing",
-        "things",
-        "cover",
-        "covered",
-        "happen",
-        "happens",
-        "happened",
-        # How the patient feels about it, not what they ask about.
-        "scared",
-        "afraid",
-        "worried",
-        "nervous",
-        "frightened",
-    ]
-)
-
-
-def load(settings: Settings) -> Bot:
+def load(settings: Settings, evidence_model: EvidenceModel | None = None) -> Bot:
     """Load the embedding model, open the store and build the keyword index, once."""
     from bot.store import ChunkStore, chunking_signature
 
@@ -325,4 +310,4 @@ def load(settings: Settings) -> Bot:
         dimension=embedder.dimension,
         chunking=chunking_signature(settings),
     )
-    return Bot(settings, embedder, store)
+    return Bot(settings, embedder, store, evidence_model=evidence_model)

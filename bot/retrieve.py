@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from bot.config import Settings
 from bot.embeddings import Embedder, Vectors
 from bot.types import Passage
 from bot.vector_cache import VectorCache
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         embedder: Embedder,
         settings: Settings,
         cache: VectorCache | None = None,
@@ -110,7 +113,7 @@ class Retriever:
         dense: list[Passage] = []
         if vector is None and mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
-        if mode in ("dense", "hybrid"):
+        if vector is not None and mode in ("dense", "hybrid"):
             dense = self.store.query(vector, n)
         if mode == "dense":
             return dense[:k]

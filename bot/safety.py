@@ -1,68 +1,46 @@
 """Question -> safety verdict (crisis, personal advice, off topic, fine) before any retrieval.
 
 Crisis comes first, always: the learned crisis router (bot/crisis.py) reads the whole
-message and each sentence of it before any other route. Then keyword patterns and an
-embedding nearest-examples classifier (bot/safety_examples.py) separate personal-advice,
-off-topic and ordinary questions.
+message and each sentence of it before any other route. Then the question analysis
+(bot/understand.py, phrases in corpus/vocabulary.toml) tells personal advice, role play and
+off-topic messages from ordinary questions, with an embedding nearest-examples check
+(bot/safety_examples.py) for messages that name no pain-care word.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot import safety_examples
+from bot.config import SafetyWeights
 from bot.crisis import CrisisCheck, CrisisRouter
 from bot.embeddings import Embedder, Vectors
 from bot.types import Verdict
-
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself)\b")
-
-_PERSONAL = re.compile(
-    r"\b(my dose|my doctor|should i|can i|could i|do i|am i|is it safe for me|safe for me|"
-    r"for me|i'm pregnant|im pregnant|pregnan\w*|breast ?feed\w*|nursing|with my|i take|"
-    r"(help|for|treat|fix|cure) my|"
-    r"i am taking|i'm taking|im taking|how much should)\b"
-)
-# Mixing and interaction questions are personal only when asked about the patient's own drugs.
-_MIXING = re.compile(r"\b(mix\w*|combin\w*|interact\w*|together with|along with)\b")
-
-_INJECTION = re.compile(
-    r"(ignore (all |your |the |previous )*(instructions|rules)|system prompt|your instructions|"
-    r"pretend to be|jailbreak|developer mode|reveal your|no rules|you are now|\bdan\b|act as|"
-    r"hidden rules|without (any )?restrictions|no restrictions)"
-)
-_TOPIC = re.compile(
-    r"(ketamin|psilocyb|psychedel|lsd|mdma|\bpain(s|ful)?\b|wrote|writer|george|crps|fibromyalg|migrain|neuropath|infusion|"
-    r"nmda|esketamin|dose|side effect|treatment|therapy|drug|medic|opioid|depress|ayahuasca|"
-    r"mushroom|microdos|dmt|doctor|clinic|nerve|phantom|arthrit|cancer|insurance|cost|sensiti|article|author|source|guideline|study|studies|research)"
-)
-
-
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+from bot.understand import QuestionAnalysis, understand
+from bot.vocabulary import Vocabulary, default_vocabulary
 
 
 def classify(question: str) -> Verdict:
     """Keyword-only verdict on a message that is not a crisis: PERSONAL_ADVICE, OFF_TOPIC or
-    ANSWERED (fine to answer). Crisis detection is SafetyRouter's first step."""
-    text = _normalise(question)
-    if _INJECTION.search(text):
+    ANSWERED (fine to answer), from the question analysis and corpus/vocabulary.toml.
+    Crisis detection is SafetyRouter's first step."""
+    return route_by_words(understand(question, (), default_vocabulary()))
+
+
+def route_by_words(analysis: QuestionAnalysis) -> Verdict:
+    """Role play is off topic; mixing, doses, pregnancy and start/stop questions are personal
+    advice; so is a personal request about pain care; a message naming no pain-care word is
+    off topic (SafetyRouter.route_analysis may still answer it when it reads like an on-topic
+    one)."""
+    if analysis.role_play:
         return Verdict.OFF_TOPIC
-    personal = _PERSONAL.search(text) or (_MIXING.search(text) and _FIRST_PERSON.search(text))
-    if personal and _TOPIC.search(text):
+    if analysis.personal and (analysis.on_topic or analysis.follow_up):
         return Verdict.PERSONAL_ADVICE
-    if not _TOPIC.search(text):
-        return Verdict.OFF_TOPIC
-    return Verdict.ANSWERED
+    return Verdict.ANSWERED if analysis.on_topic else Verdict.OFF_TOPIC
 
 
-PERSONAL_SIMILARITY = 0.6
-OFF_TOPIC_MARGIN = 0.05
 _TOP = 3
 
 
@@ -84,11 +62,19 @@ class Routing:
 
 
 class SafetyRouter:
-    """The crisis router first, then keyword patterns and a nearest-examples classifier."""
+    """The crisis router first, then the question analysis and a nearest-examples check."""
 
-    def __init__(self, embedder: Embedder, crisis: CrisisRouter | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        crisis: CrisisRouter | None = None,
+        vocabulary: Vocabulary | None = None,
+        weights: SafetyWeights | None = None,
+    ) -> None:
         self._embedder = embedder
         self.crisis = crisis or CrisisRouter(embedder)
+        self.vocabulary = vocabulary or default_vocabulary()
+        self.weights = weights or SafetyWeights()
         self._examples = {
             name: embedder.embed_documents(list(texts))
             for name, texts in (
@@ -122,20 +108,14 @@ class SafetyRouter:
         return Routing(self._classify_calm(question, vector), crisis)
 
     def _classify_calm(self, question: str, vector: Vectors) -> Verdict:
-        keyword = classify(question)
-        if keyword is Verdict.PERSONAL_ADVICE:
-            return keyword
-        text = _normalise(question)
-        if _INJECTION.search(text):
-            return Verdict.OFF_TOPIC
-        s = self.scores(question, vector)
-        if (
-            _FIRST_PERSON.search(text)
-            and s.personal >= PERSONAL_SIMILARITY
-            and s.personal > s.on_topic
-        ):
-            return Verdict.PERSONAL_ADVICE
-        if keyword is Verdict.OFF_TOPIC:
+        return self.route_analysis(understand(question, (), self.vocabulary), vector)
+
+    def route_analysis(self, analysis: QuestionAnalysis, vector: Vectors | None = None) -> Verdict:
+        """PERSONAL_ADVICE, OFF_TOPIC or ANSWERED for a message that is not a crisis."""
+        verdict = route_by_words(analysis)
+        if verdict is Verdict.OFF_TOPIC and not analysis.role_play:
             # No pain-care word: still fine if it reads like the on-topic examples.
-            return Verdict.ANSWERED if s.on_topic > s.off_topic + OFF_TOPIC_MARGIN else keyword
-        return keyword
+            s = self.scores(analysis.question, vector)
+            if s.on_topic > s.off_topic + self.weights.off_topic_margin:
+                return Verdict.PERSONAL_ADVICE if analysis.personal else Verdict.ANSWERED
+        return verdict

@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -84,6 +84,30 @@ def _pack(vectors: Vectors) -> str:
 def _unpack(text: str, rows: int, dimension: int) -> Vectors:
     flat = np.frombuffer(base64.b64decode(text), dtype="<f4")
     return flat.reshape(rows, dimension).astype(np.float32)
+
+
+class Store(Protocol):
+    """What the query side needs of a store (ChunkStore; tests may pass a small fake)."""
+
+    def query(self, embedding: Vectors, k: int) -> list[Passage]:
+        """The k nearest passages, with similarity filled in."""
+        ...
+
+    def all_passages(self) -> list[Passage]:
+        """Every live passage (for the keyword index and the corpus word statistics)."""
+        ...
+
+    def generation(self) -> int:
+        """A counter bumped on every change; readers poll it to know when to refresh."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and build settings, for /api/health."""
+        ...
+
+    def sources(self) -> dict[str, SourceRecord]:
+        """The manifest: every live source with its front matter (for review status)."""
+        ...
 
 
 @functools.cache

@@ -152,17 +152,22 @@ def run_command(
     as_json: bool,
 ) -> None:
     """Ingest files and folders (Markdown, text, PDF, HTML, BEIR JSONL)."""
+    from bot.vocabulary import corpus_vocabulary
     from ingest.index import ingest_paths
 
     settings = _settings(store, collection)
     targets = list(paths) or [settings.corpus_dir]
     if check:
         _check_reviews(settings, targets, as_json)
-    report = _run_or_exit(
-        lambda: ingest_paths(
+
+    def check_and_ingest() -> IngestReport:
+        # The bot reads corpus/vocabulary.toml at start: a broken entry is reported now.
+        corpus_vocabulary(settings.corpus_dir)
+        return ingest_paths(
             settings, targets, prune=prune, rebuild=rebuild, progress=sys.stderr.isatty()
         )
-    )
+
+    report = _run_or_exit(check_and_ingest)
     _finish(report, as_json)
 
 

@@ -118,16 +118,13 @@ class MetricsMiddleware:
         route = route_label(path)
         status = 500
         start = time.perf_counter()
+        recorded = False
 
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             state: dict[str, Any] = scope.get("state") or {}
             verdict = str(state.get("verdict", ""))
             m = self.metrics
@@ -139,3 +136,16 @@ class MetricsMiddleware:
                 m.rate_limited.inc()
             if status == 503 and route == PAGE_JOIN:
                 m.queue_full.labels("page").inc()
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()  # before the last byte leaves: a client that has its reply sees it
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            record()  # no reply was sent (an error): counted as it stands

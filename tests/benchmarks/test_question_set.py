@@ -43,7 +43,8 @@ def test_groundedness_is_complete_for_the_default_composer(corpus_bot) -> None: 
         for q in (
             "Does ketamine help fibromyalgia?",
             "What are the side effects of ketamine infusions?",
-            "How much ketamine should I take for my back pain?",
+            # A personal request: the refusal first, then the general part, quoted.
+            "Should I try ketamine for my CRPS? What do the studies say about CRPS?",
         )
     ]
     assert shares == [1.0, 1.0, 1.0]

@@ -1,0 +1,163 @@
+"""Do the retrieved passages cover the question? A logistic model over a few evidence features.
+
+The features (dense and keyword scores, best-sentence similarity, specificity-weighted share of
+the asked words found in the passages) are computed here; the model's weights are fitted on
+labelled questions by ``python -m benchmarks.fit_evidence`` and shipped as
+bot/evidence_model.json with the hash of the data they came from and their cross-validated
+precision and recall (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigurationError
+from bot.lexicon import Lexicon, about_another_drug, terms
+from bot.types import Passage
+from bot.understand import QuestionAnalysis, Term
+
+MODEL_FILE = Path(__file__).resolve().parent / "evidence_model.json"
+MIN_WEIGHT = 0.05
+"""Least weight of a content word: even a common word ("cost") counts a little."""
+
+
+@dataclass(frozen=True)
+class EvidenceFeatures:
+    """What the evidence looks like for one question (every value roughly in [0, 1])."""
+
+    dense_best: float
+    """Highest embedding similarity of a retrieved passage to the query."""
+    sentence_best: float
+    """Highest similarity of any single sentence of the retrieved passages."""
+    keyword_best: float
+    """Top BM25 score of the query, squashed to [0, 1) as s / (s + 10)."""
+    coverage: float
+    """Share of the asked words found in the passages, each weighted by specificity x rarity
+    in the corpus (so "fibromyalgia" counts, "ketamine" and "really" hardly)."""
+    coverage_plain: float
+    """Share of the asked content words found, unweighted."""
+    missing: float
+    """Largest weight of an asked word the passages lack."""
+    unknown: float
+    """Largest specificity of an asked word the whole corpus lacks ("insurance", "children")."""
+
+    def vector(self) -> list[float]:
+        return [float(v) for v in asdict(self).values()]
+
+
+FEATURE_NAMES = tuple(EvidenceFeatures.__dataclass_fields__)
+
+
+def _weight(term: Term, lexicon: Lexicon) -> float:
+    rarity = lexicon.idf(term.stem) / lexicon.idf("\0never-seen\0")
+    return max(MIN_WEIGHT, term.specificity * rarity)
+
+
+def evidence_features(
+    analysis: QuestionAnalysis,
+    passages: Sequence[Passage],
+    sentence_best: float,
+    keyword_best: float,
+    lexicon: Lexicon,
+) -> EvidenceFeatures:
+    """The features of ``passages`` as evidence for ``analysis`` (see EvidenceFeatures)."""
+    found_terms: set[str] = set()
+    for passage in passages:
+        title = str(passage.metadata.get("title", ""))
+        passage_terms = set(terms(f"{title} {passage.section} {passage.text}"))
+        # A passage about another drug than the one asked about is no evidence for it.
+        if not about_another_drug(passage_terms, analysis.drugs, lexicon.vocabulary):
+            found_terms |= passage_terms
+    asked = [t for t in analysis.asked_terms if t.specificity > 0 or t.known]
+    weights = [_weight(t, lexicon) for t in asked]
+    found = [lexicon.found_in(t.corrected or t.word, found_terms) for t in asked]
+    total = sum(weights)
+    coverage = sum(w for w, f in zip(weights, found, strict=True) if f) / total if total else 1.0
+    plain = sum(found) / len(found) if found else 1.0
+    missing = max((w for w, f in zip(weights, found, strict=True) if not f), default=0.0)
+    return EvidenceFeatures(
+        dense_best=max((p.similarity for p in passages), default=0.0),
+        sentence_best=sentence_best,
+        keyword_best=keyword_best / (keyword_best + 10.0),
+        coverage=coverage,
+        coverage_plain=plain,
+        missing=missing,
+        unknown=max((t.specificity for t in asked if not t.known), default=0.0),
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """Standardised logistic regression: P(covered) = sigmoid(((x - mean) / scale) . coef + b)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    """Probability at and above which the question counts as covered (chosen in cross-
+    validation, see the model file's "cross_validation")."""
+    info: dict[str, Any]
+
+    def probability(self, features: EvidenceFeatures) -> float:
+        x = features.vector()
+        z = self.intercept + sum(
+            c * (v - m) / s for c, v, m, s in zip(self.coef, x, self.mean, self.scale, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            **self.info,
+        }
+
+
+def neutral_model() -> EvidenceModel:
+    """A model that calls everything covered: for fitting the first real one."""
+    n = len(FEATURE_NAMES)
+    return EvidenceModel(FEATURE_NAMES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 1.0, 0.5, {})
+
+
+def load_model(path: Path | None = None) -> EvidenceModel:
+    """The fitted evidence model (default: the one shipped beside this module)."""
+    path = path or MODEL_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"{path} is missing: fit it with `python -m benchmarks.fit_evidence`."
+        ) from None
+    if tuple(data["features"]) != FEATURE_NAMES:
+        raise ConfigurationError(
+            f"{path} was fitted on features {data['features']}, but the code computes "
+            f"{list(FEATURE_NAMES)}: refit with `python -m benchmarks.fit_evidence`."
+        )
+    known = {"features", "mean", "scale", "coef", "intercept", "threshold"}
+    return EvidenceModel(
+        features=tuple(data["features"]),
+        mean=tuple(data["mean"]),
+        scale=tuple(data["scale"]),
+        coef=tuple(data["coef"]),
+        intercept=float(data["intercept"]),
+        threshold=float(data["threshold"]),
+        info={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def covers(
+    features: EvidenceFeatures, model: EvidenceModel, threshold: float | None = None
+) -> bool:
+    """Whether the evidence covers the question (``threshold`` overrides the model's)."""
+    return model.probability(features) >= (model.threshold if threshold is None else threshold)

@@ -1,0 +1,337 @@
+"""Question -> QuestionAnalysis: what is asked, computed once and read by every later step.
+
+The analysis separates the part of a message that asks something from the statements around
+it ("My mom has had shingles pain for two years. What does research say about ketamine for
+it?"), weighs each content word by how specific it is in general English (wordfreq), corrects
+spelling against the corpus's own words, names the drugs and conditions, maps patient words to
+the sources' words (corpus/vocabulary.toml), tells a request for personal advice from a personal
+detail, resolves short follow-ups against earlier turns and builds the search query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bot.lexicon import Lexicon, drug_families_in, looks_non_english, stem
+from bot.vocabulary import Vocabulary
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Where a sentence starts asking: a question word at the start of the sentence or of a clause.
+_ASKING = (
+    r"what|what's|whats|wat|how|why|when|where|which|who|whose|is|isn't|are|aren't|was|were|"
+    r"does|doesn't|do|don't|did|can|cant|can't|could|should|would|will|has|have|any|"
+    r"tell me|explain|describe|i want to know|i'd like to know|i would like to know|"
+    r"i want to understand|i'd like to understand|i'm wondering|im wondering|wondering|"
+    r"i'm curious|im curious|curious"
+)
+_ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?P<ask>{_ASKING})\b")
+_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+_ANAPHORA = re.compile(
+    r"^(what about|how about|and |what of|and what|ok and|so |also )"
+    r"|\b(it|that|this|they|them|those|these|there)\b"
+)
+_PERSONAL_WORDS = re.compile(
+    r"\b(i|i'm|im|i've|me|my|mine|myself|should|could|can|would|will|do|am|take|taking|"
+    r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b"
+)
+SPECIFIC_ZIPF = 7.0
+"""General-English frequency (Zipf scale) at and above which a word carries no specificity."""
+ZIPF_SPAN = 4.0
+"""Zipf range over which specificity rises from 0 to 1 (a word at 3.0 or rarer counts fully):
+"children" (5.0) is 0.5, "ketamine" (2.9) is 1."""
+TOPICAL = 0.5
+"""Specificity from which a lay word alone makes a message about pain care ("fibro", not
+"last") and an unknown word makes a short message a new question rather than a follow-up."""
+MAX_FOLLOW_UP_TERMS = 3
+"""A message with at most this many content words, after an earlier turn, is a follow-up."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One content word of the question."""
+
+    word: str
+    """As typed, lower-cased."""
+    stem: str
+    specificity: float
+    """0 for words common in general English ("really"), 1 for rare ones ("fibromyalgia")."""
+    corrected: str = ""
+    """The corpus word a misspelling was taken for ("migranes" -> "migraines"), if any."""
+    asked: bool = True
+    """In the part that asks something (False: in the statements around it)."""
+    known: bool = False
+    """The corpus holds the word (or its correction, or a source word for it)."""
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """Everything later steps need to know about one question, computed once."""
+
+    question: str
+    """As typed (valid Unicode)."""
+    text: str
+    """Normalised: lower-case, plain quotes, single spaces."""
+    language: str
+    """'en', or 'other' when the message reads as another language."""
+    asked: str
+    """The part of the message that asks something (the whole text when no part stands out)."""
+    context: str
+    """Statements around the asked part (backstory), possibly empty."""
+    terms: tuple[Term, ...]
+    drugs: frozenset[str]
+    """Drug families named (corpus/vocabulary.toml [[drug_family]])."""
+    conditions: tuple[str, ...]
+    source_words: tuple[str, ...]
+    """The sources' words for the patient words used ("drip" -> infusion)."""
+    about_sources: bool
+    """Asks about the sources themselves (who wrote, which references, a study)."""
+    about_article: bool
+    """Names the article itself ("this article")."""
+    about_author: bool
+    """Asks who wrote it or names the author."""
+    personal: str
+    """'' (a general question), 'request' (asks a decision about someone's own care) or
+    'always' (mixing drugs, doses, pregnancy for oneself, starting or stopping)."""
+    general: str
+    """The general question left when the personal request is set aside ('' when none)."""
+    role_play: bool
+    """Tries to change the bot's rules or make it play a character."""
+    on_topic: bool
+    """Names a pain-care word (drug, condition, topic word); else the router compares it with
+    examples of off-topic messages."""
+    follow_up: bool
+    resolved: str
+    """The asked text with the topic words of earlier turns, for a follow-up; else ``asked``."""
+    query: str
+    """The search query: resolved text plus context terms, corrections and source words."""
+    disagreement_topics: tuple[str, ...]
+    """Topics of corpus/vocabulary.toml [[disagreement]] that the question names."""
+
+    @property
+    def asked_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.asked)
+
+
+def normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=20000)
+def specificity(word: str) -> float:
+    """How specific a word is: 1 - its general-English frequency scaled to [0, 1]."""
+    from wordfreq import zipf_frequency
+
+    zipf = zipf_frequency(word, "en")
+    return min(1.0, max(0.0, (SPECIFIC_ZIPF - zipf) / ZIPF_SPAN))
+
+
+ENGLISH_WORDS = 30000
+"""Most frequent English words (wordfreq) a typo of a common word is corrected to."""
+TYPO_ZIPF_GAP = 1.0
+"""A typo's correction must be this much more frequent than the typo ("actualy" -> "actually")."""
+
+
+@lru_cache(maxsize=1)
+def _english_by_start() -> dict[str, list[str]]:
+    from wordfreq import top_n_list
+
+    out: dict[str, list[str]] = {}
+    for word in top_n_list("en", ENGLISH_WORDS):
+        if word.isalpha() and len(word) > 2:
+            out.setdefault(word[0], []).append(word)
+    return out
+
+
+@lru_cache(maxsize=20000)
+def english_correction(word: str) -> str:
+    """The common English word a typo most likely is ("actualy" -> "actually"), or ''."""
+    from rapidfuzz import fuzz, process
+    from wordfreq import zipf_frequency
+
+    if len(word) < 3 or not word.isalpha():
+        return ""
+    match = process.extractOne(
+        word, _english_by_start().get(word[0], []), scorer=fuzz.ratio, score_cutoff=85.0
+    )
+    if match is None or match[0] == word:
+        return ""
+    better = zipf_frequency(match[0], "en") - zipf_frequency(word, "en") >= TYPO_ZIPF_GAP
+    return str(match[0]) if better else ""
+
+
+def split_asked(text: str) -> tuple[str, str]:
+    """(asked part, context): sentences that ask something, from their first question word on,
+    versus the statements around them. No asking sentence: the whole text is asked."""
+    asked: list[str] = []
+    context: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
+        if not sentence:
+            continue
+        cue = _ASK_CUE.search(sentence)
+        if cue is None and not sentence.endswith("?"):
+            context.append(sentence)
+            continue
+        start = cue.start("ask") if cue else 0
+        if start:
+            context.append(sentence[: cue.start()].strip(" ,:") if cue else "")
+        asked.append(sentence[start:].lstrip(" ,:"))
+    if not asked:
+        return text, ""
+    return " ".join(asked), " ".join(context)
+
+
+def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary) -> list[Term]:
+    out = []
+    for word in _WORD.findall(text):
+        if word in vocabulary.stopwords or len(word) < 2 or word.isdigit():
+            continue
+        corrected = (lexicon.correct(word) if lexicon else None) or ""
+        spelled = corrected or word
+        known = lexicon is not None and (
+            lexicon.used(stem(spelled))
+            or any(lexicon.used(stem(s)) for s in vocabulary.synonyms.get(word, ()))
+        )
+        if lexicon is not None and not known:
+            # A typo of a common word ("actualy") is that word: maybe a stopword, never rare.
+            common = english_correction(word)
+            if common in vocabulary.stopwords:
+                continue
+            spelled = common or spelled
+        out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
+    return out
+
+
+def _topic_words(text: str, vocabulary: Vocabulary) -> list[str]:
+    return [
+        w
+        for w in re.findall(r"[a-z][a-z0-9-]+", text.lower())
+        if w not in vocabulary.stopwords and w not in ("bad", "good")
+    ]
+
+
+def resolve_follow_up(question: str, history: Sequence[str], vocabulary: Vocabulary) -> str:
+    """A short or pointing-back question plus the topic words of earlier turns, newest first."""
+    if not history:
+        return question
+    own = _topic_words(question, vocabulary)
+    if len(own) > MAX_FOLLOW_UP_TERMS and not _ANAPHORA.search(question.lower()):
+        return question
+    seen = set(own)
+    extra: list[str] = []
+    for turn in reversed(history):
+        for word in _topic_words(turn, vocabulary):
+            if word not in seen:
+                seen.add(word)
+                extra.append(word)
+    return f"{question} {' '.join(extra)}".strip() if extra else question
+
+
+def general_form(text: str) -> str:
+    """'how much ketamine should i take for my back pain' -> 'ketamine for back pain': the
+    general topic of a personal request, for finding general information on it."""
+    general = " ".join(_PERSONAL_WORDS.sub(" ", text).split())
+    return general if len(general.split()) >= 2 else text
+
+
+def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
+    """(kind, general question left) for a message; kind '' when no advice is asked."""
+    if vocabulary.always_personal_anywhere_pattern.search(text):
+        return "always", ""
+    if vocabulary.always_personal_pattern.search(asked):
+        return "always", ""
+    sentences = [s for s in _SENTENCE_END.split(asked) if s.strip()]
+    requests = [
+        s
+        for s in sentences
+        if vocabulary.request_pattern.search(s) and not vocabulary.research_pattern.search(s)
+    ]
+    if not requests:
+        return "", ""
+    rest = [s for s in sentences if s not in requests]
+    general = " ".join(rest) if rest else general_form(text)
+    return "request", general
+
+
+def understand(
+    question: str,
+    history: Sequence[str],
+    vocabulary: Vocabulary,
+    lexicon: Lexicon | None = None,
+) -> QuestionAnalysis:
+    """Analyse ``question`` once (``lexicon`` adds spelling and corpus-word knowledge)."""
+    text = normalise(question)
+    asked, context = split_asked(text)
+    personal, general = _personal(text, asked, vocabulary)
+    target = general if personal == "request" and general else asked
+    resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
+    follow_up = resolved != target or (bool(history) and bool(personal))
+    terms = _terms(resolved, True, lexicon, vocabulary) + _terms(
+        context, False, lexicon, vocabulary
+    )
+    own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
+    # A word the corpus lacks and general English rarely uses ("tokyo") starts a new subject.
+    new_subject = any(not t.known and t.specificity >= TOPICAL for t in own if t.asked)
+    lay_topic = any(
+        specificity(m.group(0)) >= TOPICAL for m in vocabulary.lay_pattern.finditer(target)
+    )
+    on_topic = (
+        bool(vocabulary.topic_pattern.search(target))
+        or lay_topic
+        or (follow_up and not new_subject)
+        or (bool(personal) and bool(vocabulary.topic_pattern.search(text)))
+    )
+    # Corpus words of the backstory travel with the search ("that kind of pain" after
+    # "shingles"); its other words do not.
+    context_words = [t.word for t in terms if not t.asked and t.known and t.specificity >= 0.4]
+    base = f"{resolved} {' '.join(context_words)}".strip()
+    query = lexicon.expand(base) if lexicon else base
+    stems = {t.stem for t in terms}
+    lay = [m.group(0) for m in vocabulary.lay_pattern.finditer(f"{resolved} {context}")]
+    source_words = tuple(dict.fromkeys(s for w in lay for s in vocabulary.synonyms[w]))
+    drugs = frozenset(
+        {vocabulary.drug_of[m.group(0)] for m in vocabulary.drug_pattern.finditer(text)}
+        | drug_families_in(stems, vocabulary)
+    )
+    if follow_up and not drugs:
+        drugs = frozenset(
+            vocabulary.drug_of[m.group(0)] for m in vocabulary.drug_pattern.finditer(resolved)
+        )
+    about_article = bool(vocabulary.article_pattern.search(text))
+    rest = vocabulary.article_pattern.sub(" ", resolved)
+    about_author = bool(vocabulary.author_pattern.search(resolved))
+    return QuestionAnalysis(
+        question=question,
+        text=text,
+        language="other" if looks_non_english(question) else "en",
+        asked=asked,
+        context=context,
+        terms=tuple(terms),
+        drugs=drugs,
+        conditions=tuple(m.group(0) for m in vocabulary.condition_pattern.finditer(text)),
+        source_words=source_words,
+        about_sources=bool(
+            vocabulary.source_pattern.search(
+                vocabulary.author_pattern.sub(" ", rest) if about_article else resolved
+            )
+        ),
+        about_article=about_article,
+        about_author=about_author,
+        personal=personal,
+        general=general,
+        role_play=bool(vocabulary.role_play_pattern.search(text)),
+        on_topic=on_topic,
+        follow_up=follow_up,
+        resolved=resolved,
+        query=query,
+        disagreement_topics=tuple(
+            d.topic
+            for d in vocabulary.disagreements
+            if any(re.search(rf"\b{re.escape(m)}", f"{resolved} {context}") for m in d.match)
+        ),
+    )

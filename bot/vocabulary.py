@@ -1,0 +1,289 @@
+"""Load and check corpus/vocabulary.toml: what the bot knows about this corpus's words."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from bot.errors import VocabularyError
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "vocabulary.toml"
+SUPPORTED_VERSION = 1
+
+
+def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word (or whole-phrase) matches of any of ``phrases`` in lower-cased text."""
+    alternatives = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+    body = "|".join(re.escape(p) for p in alternatives) or r"(?!x)x"
+    return re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9])")
+
+
+@dataclass(frozen=True)
+class DrugFamily:
+    name: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LayTerm:
+    words: tuple[str, ...]
+    means: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    topic: str
+    match: tuple[str, ...]
+    """Word starts ("migrain") that name the topic in a sentence or a question."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The checked contents of the vocabulary file; see corpus/vocabulary.toml for each part."""
+
+    article_names: tuple[str, ...]
+    author_names: tuple[str, ...]
+    authorship_words: tuple[str, ...]
+    source_words: tuple[str, ...]
+    drug_families: tuple[DrugFamily, ...]
+    conditions: tuple[str, ...]
+    lay_terms: tuple[LayTerm, ...]
+    disagreements: tuple[Disagreement, ...]
+    topic_words: tuple[str, ...]
+    advice_requests: tuple[str, ...]
+    always_personal: tuple[str, ...]
+    always_personal_anywhere: tuple[str, ...]
+    research_framing: tuple[str, ...]
+    role_play: tuple[str, ...]
+    stopwords: frozenset[str]
+
+    @cached_property
+    def synonyms(self) -> Mapping[str, tuple[str, ...]]:
+        """Patient word -> the sources' words for it (every lay term entry merged)."""
+        out: dict[str, list[str]] = {}
+        for entry in self.lay_terms:
+            for word in entry.words:
+                out.setdefault(word, []).extend(m for m in entry.means if m not in out[word])
+        return {w: tuple(m) for w, m in out.items()}
+
+    @cached_property
+    def drug_of(self) -> Mapping[str, str]:
+        """Member word -> its family's name."""
+        return {m: f.name for f in self.drug_families for m in f.members}
+
+    @cached_property
+    def drug_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.drug_of)
+
+    @cached_property
+    def condition_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.conditions)
+
+    @cached_property
+    def topic_pattern(self) -> re.Pattern[str]:
+        words = [*self.topic_words, *self.drug_of, *self.conditions, *self.author_names]
+        return phrase_pattern(words)
+
+    @cached_property
+    def request_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.advice_requests)
+
+    @cached_property
+    def always_personal_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.always_personal)
+
+    @cached_property
+    def always_personal_anywhere_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.always_personal_anywhere)
+
+    @cached_property
+    def lay_pattern(self) -> re.Pattern[str]:
+        """Any lay word or phrase ("magic mushrooms")."""
+        return phrase_pattern(self.synonyms)
+
+    @cached_property
+    def research_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.research_framing)
+
+    @cached_property
+    def role_play_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.role_play)
+
+    @cached_property
+    def source_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.source_words)
+
+    @cached_property
+    def article_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"\b(this|the) ({'|'.join(map(re.escape, self.article_names))})\b")
+
+    @cached_property
+    def author_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern([*self.author_names, *self.authorship_words])
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path}: [{key}]"
+
+
+def _words(path: Path, key: str, value: Any, *, allow_empty: bool = False) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise VocabularyError(
+            f"{_where(path, key)} must be a list of non-empty strings; fix the entry and restart."
+        )
+    if not value and not allow_empty:
+        raise VocabularyError(f"{_where(path, key)} is empty; add at least one word.")
+    return tuple(v.strip().lower() for v in value)
+
+
+def _table(path: Path, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise VocabularyError(
+            f"{_where(path, key)} is missing; see the shipped file for its shape."
+        )
+    return value
+
+
+def _array(
+    path: Path, data: Mapping[str, Any], key: str, fields: set[str]
+) -> list[Mapping[str, Any]]:
+    value = data.get(key)
+    if not isinstance(value, list) or not value:
+        raise VocabularyError(f"{_where(path, key)} needs at least one [[{key}]] entry.")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict) or set(entry) != fields:
+            got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+            raise VocabularyError(
+                f"{path}: [[{key}]] entry {i + 1} must have exactly the keys {sorted(fields)} "
+                f"(it has {got})."
+            )
+    return value
+
+
+_TOP_KEYS = {
+    "version",
+    "article",
+    "sources",
+    "drug_family",
+    "conditions",
+    "lay_term",
+    "disagreement",
+    "topic",
+    "advice",
+    "role_play",
+    "stopwords",
+}
+
+
+def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
+    """Check every part of a parsed vocabulary file; raise VocabularyError naming the entry."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise VocabularyError(
+            f"{path}: unknown part(s) {sorted(unknown)}; the known parts are {sorted(_TOP_KEYS)}."
+        )
+    if data.get("version") != SUPPORTED_VERSION:
+        raise VocabularyError(
+            f"{path}: version must be {SUPPORTED_VERSION} (got {data.get('version')!r})."
+        )
+    article = _table(path, data, "article")
+    advice = _table(path, data, "advice")
+    families = tuple(
+        DrugFamily(
+            str(e["name"]),
+            _words(path, f"drug_family {e['name']}.members", e["members"]),
+        )
+        for e in _array(path, data, "drug_family", {"name", "members"})
+    )
+    seen: dict[str, str] = {}
+    for family in families:
+        for member in family.members:
+            if member in seen and seen[member] != family.name:
+                raise VocabularyError(
+                    f"{path}: '{member}' is in two drug families ({seen[member]}, "
+                    f"{family.name}); keep it in one."
+                )
+            seen[member] = family.name
+    lay_terms = tuple(
+        LayTerm(
+            _words(path, f"lay_term {i + 1}.words", e["words"]),
+            _words(path, f"lay_term {i + 1}.means", e["means"]),
+        )
+        for i, e in enumerate(_array(path, data, "lay_term", {"words", "means"}))
+    )
+    disagreements = tuple(
+        Disagreement(str(e["topic"]), _words(path, f"disagreement {e['topic']}.match", e["match"]))
+        for e in _array(path, data, "disagreement", {"topic", "match"})
+    )
+    return Vocabulary(
+        article_names=_words(path, "article.names", article.get("names")),
+        author_names=_words(path, "article.author", article.get("author")),
+        authorship_words=_words(path, "article.authorship", article.get("authorship")),
+        source_words=_words(path, "sources.words", _table(path, data, "sources").get("words")),
+        drug_families=families,
+        conditions=_words(path, "conditions.names", _table(path, data, "conditions").get("names")),
+        lay_terms=lay_terms,
+        disagreements=disagreements,
+        topic_words=_words(path, "topic.words", _table(path, data, "topic").get("words")),
+        advice_requests=_words(path, "advice.request", advice.get("request")),
+        always_personal=_words(path, "advice.always", advice.get("always")),
+        always_personal_anywhere=_words(
+            path, "advice.always_anywhere", advice.get("always_anywhere")
+        ),
+        research_framing=_words(path, "advice.research", advice.get("research")),
+        role_play=_words(path, "role_play.phrases", _table(path, data, "role_play").get("phrases")),
+        stopwords=frozenset(
+            _words(path, "stopwords.words", _table(path, data, "stopwords").get("words"))
+        ),
+    )
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    """Read and check the vocabulary file at ``path`` (a file or the corpus folder)."""
+    if path.is_dir():
+        path = path / FILE_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise VocabularyError(
+            f"{path} is missing: the corpus needs its vocabulary file (copy the shipped "
+            "corpus/vocabulary.toml and adapt it)."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise VocabularyError(f"{path} is not valid TOML ({exc}); fix the line it names.") from None
+    return parse_vocabulary(data, path)
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "corpus" / FILE_NAME
+
+
+def default_vocabulary() -> Vocabulary:
+    """The vocabulary shipped with the corpus (for tools and tests without settings)."""
+    return _cached_default()
+
+
+_DEFAULT: list[Vocabulary] = []
+
+
+def _cached_default() -> Vocabulary:
+    if not _DEFAULT:
+        _DEFAULT.append(load_vocabulary(SHIPPED))
+    return _DEFAULT[0]
+
+
+def corpus_vocabulary(corpus_dir: Path) -> Vocabulary:
+    """The corpus folder's vocabulary file, checked; the shipped one for a folder without one
+    (a malformed file is an error, never silently replaced)."""
+    if not (corpus_dir / FILE_NAME).exists():
+        log.warning("%s has no %s; using %s", corpus_dir, FILE_NAME, SHIPPED)
+        return default_vocabulary()
+    return load_vocabulary(corpus_dir)

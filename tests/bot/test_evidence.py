@@ -1,0 +1,78 @@
+"""The coverage model: shipped with its data hash, read as fitted, monotonic in its evidence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.evidence import (
+    FEATURE_NAMES,
+    MODEL_FILE,
+    EvidenceFeatures,
+    covers,
+    load_model,
+    neutral_model,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_model_matches_the_features_and_its_data() -> None:
+    model = load_model()
+    assert model.features == FEATURE_NAMES and 0 < model.threshold < 1
+    info = model.info
+    assert info["n_covered"] > 0 and info["n_not_covered"] > 0
+    assert info["cross_validation"]["pr_curve"]
+    files = [ROOT / p for p in info["fitted_on"]]
+    if not all(f.exists() for f in files):
+        pytest.skip(f"not every training file is here: {info['fitted_on']}")
+    from benchmarks.fit_evidence import data_hash
+
+    assert data_hash(files) == info["data_sha256"], "refit: python -m benchmarks.fit_evidence"
+
+
+STRONG = EvidenceFeatures(
+    dense_best=0.7,
+    sentence_best=0.75,
+    keyword_best=0.8,
+    coverage=1.0,
+    coverage_plain=1.0,
+    missing=0.0,
+    unknown=0.0,
+)
+
+
+def test_more_evidence_never_lowers_the_probability() -> None:
+    model = load_model()
+    weak = EvidenceFeatures(
+        dense_best=0.2,
+        sentence_best=0.25,
+        keyword_best=0.1,
+        coverage=0.2,
+        coverage_plain=0.3,
+        missing=0.9,
+        unknown=0.9,
+    )
+    assert model.probability(STRONG) > model.probability(weak)
+    assert covers(STRONG, model) and not covers(weak, model)
+    # The threshold setting overrides the fitted one.
+    assert not covers(STRONG, model, threshold=1.0)
+
+
+def test_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
+    data = json.loads(MODEL_FILE.read_text())
+    data["features"] = ["dense_best"]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigurationError, match="refit"):
+        load_model(path)
+    with pytest.raises(ConfigurationError, match="fit it with"):
+        load_model(tmp_path / "absent.json")
+
+
+def test_neutral_model_covers_everything() -> None:
+    assert covers(replace(STRONG, coverage=0.0), neutral_model())

@@ -1,0 +1,93 @@
+"""corpus/vocabulary.toml: the shipped file loads; a malformed one fails naming the entry."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.errors import VocabularyError
+from bot.vocabulary import SHIPPED, load_vocabulary, parse_vocabulary
+
+
+def _shipped() -> dict[str, Any]:
+    return tomllib.loads(SHIPPED.read_text(encoding="utf-8"))
+
+
+def test_shipped_vocabulary_loads_and_knows_the_corpus() -> None:
+    v = load_vocabulary(SHIPPED.parent)  # the corpus folder works as well as the file
+    assert v.drug_of["molly"] == "psychedelics" and v.drug_of["esketamine"] == "esketamine"
+    assert "postherpetic" in v.synonyms["shingles"]
+    assert {d.topic for d in v.disagreements} == {"migraine", "fibromyalgia"}
+    assert "george" in v.author_names and "the" in v.stopwords
+
+
+def _broken(change: str) -> dict[str, Any]:
+    data = _shipped()
+    if change == "unknown part":
+        data["synonym"] = {}
+    elif change == "version":
+        data["version"] = 2
+    elif change == "empty list":
+        data["topic"]["words"] = []
+    elif change == "missing table":
+        del data["advice"]
+    elif change == "lay term key":
+        data["lay_term"][0] = {"word": ["x"], "means": ["y"]}
+    elif change == "two families":
+        data["drug_family"][1]["members"].append("ketamine")
+    elif change == "not strings":
+        data["conditions"]["names"] = ["crps", 3]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("unknown part", "unknown part(s) ['synonym']"),
+        ("version", "version must be 1"),
+        ("empty list", "[topic.words] is empty"),
+        ("missing table", "[advice] is missing"),
+        ("lay term key", "[[lay_term]] entry 1 must have exactly the keys ['means', 'words']"),
+        ("two families", "'ketamine' is in two drug families"),
+        ("not strings", "[conditions.names] must be a list of non-empty strings"),
+    ],
+)
+def test_malformed_vocabulary_names_the_entry(change: str, message: str) -> None:
+    with pytest.raises(VocabularyError) as info:
+        parse_vocabulary(_broken(change), SHIPPED)
+    assert message in str(info.value)
+
+
+def test_missing_or_invalid_file(tmp_path: Path) -> None:
+    with pytest.raises(VocabularyError, match="is missing"):
+        load_vocabulary(tmp_path)
+    (tmp_path / "vocabulary.toml").write_text("version = [\n")
+    with pytest.raises(VocabularyError, match="not valid TOML"):
+        load_vocabulary(tmp_path)
+
+
+def test_a_malformed_corpus_vocabulary_is_refused(tmp_path: Path) -> None:
+    from bot.vocabulary import corpus_vocabulary
+
+    assert corpus_vocabulary(tmp_path).drug_of  # none: the shipped one
+    (tmp_path / "vocabulary.toml").write_text("version = 1\n")
+    with pytest.raises(VocabularyError):
+        corpus_vocabulary(tmp_path)
+
+
+def test_ingest_checks_the_vocabulary_first(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ingest.cli import cli
+
+    (tmp_path / "vocabulary.toml").write_text("version = 1\n")
+    (tmp_path / "note.md").write_text("# A note\n\nSome text.\n")
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(tmp_path), "--store", str(tmp_path / "store")],
+        env={"PAINBOT_CORPUS_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2 and "vocabulary.toml" in result.output
