@@ -3,12 +3,14 @@ stores made before them keep working (made at load) until an ingest stores them.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
 import pytest
 
 from bot.config import Settings
+from bot.evidence import load_model
 from bot.pipeline import Bot
 from bot.store import SENTENCES_SUFFIX, ChunkStore, record_id
 from bot.vector_cache import sentences_of
@@ -100,7 +102,7 @@ def test_no_sentence_is_embedded_while_answering(corpus_settings: Settings, embe
         "Is ketamine good for CRPS?",
         "What are the side effects of ketamine infusions?",
         "Can psilocybin help with chronic pain?",
-        "How much ketamine should I take for my back pain?",
+        "I have fibromyalgia, does ketamine help it?",
     ):
         assert engine.answer(question).citations
     assert engine.vectors.embedded_at_query == 0
@@ -126,8 +128,10 @@ def test_old_store_works_and_ingest_stores_its_vectors(
     folder = write_record("a", {"Findings": TEXT}).parent
     store = _make_old_store(settings, folder, embedder)
     assert store.sentence_ids() == set()
+    # Whether one test passage covers the question is not what this test is about.
+    everything_covered = dataclasses.replace(load_model(), threshold=0.0)
     with caplog.at_level(logging.WARNING, logger="bot.vector_cache"):
-        engine = Bot(settings, counting, store)
+        engine = Bot(settings, counting, store, evidence_model=everything_covered)
     assert "Run `python -m ingest` once to store them" in caplog.text
     assert (settings.cache_dir / "sentence-vectors.npz").exists()
     assert embedded_passage_texts(counting, store)  # made at load
