@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,15 +101,20 @@ def render_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(blocks)
 
 
-def _read_questions(path: Path) -> list[dict[str, Any]]:
-    rows = []
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed row) for each non-blank line of a JSONL file."""
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            yield number, json.loads(line)
         except json.JSONDecodeError as exc:
             raise click.UsageError(f"{path} line {number} is not JSON ({exc.msg}).") from exc
+
+
+def _read_questions(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, row in _jsonl_rows(path):
         if not isinstance(row, dict) or not isinstance(row.get("question"), str):
             raise click.UsageError(
                 f'{path} line {number} needs a "question" string, e.g. {{"question": "..."}}.'
@@ -125,13 +130,7 @@ _TEXT_FIELDS = ("text", "question", "query")
 def read_queries(path: Path) -> list[tuple[str, str]]:
     """(query id, text) pairs from JSONL: BEIR's {"_id", "text"} or {"id", "question"} lines."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise click.UsageError(f"{path} line {number} is not JSON ({exc.msg}).") from exc
+    for number, row in _jsonl_rows(path):
         qid = next((row[f] for f in _ID_FIELDS if isinstance(row, dict) and f in row), None)
         text = next((row[f] for f in _TEXT_FIELDS if isinstance(row, dict) and f in row), None)
         if qid is None or not isinstance(text, str) or not text.strip():
