@@ -128,12 +128,19 @@ def create_app(
             return limited
         if bot is None:
             return _error(503, load_error or texts.STORE_MISSING, 30)
+        cache = getattr(bot, "answer_cache", None)
+        started = time.perf_counter()
         try:
-            async with gate:
-                started = time.perf_counter()
-                answer = await run_in_threadpool(
-                    bot.answer, body.question, body.history, id=body.id
-                )
+            # A question answered before needs no slot among the questions being computed.
+            hit = cache.lookup(body.question, body.history, id=body.id) if cache else None
+            if hit is not None:
+                answer = hit
+            else:
+                async with gate:
+                    started = time.perf_counter()
+                    answer = await run_in_threadpool(
+                        bot.answer, body.question, body.history, id=body.id
+                    )
         except Busy:
             metrics.queue_full.labels("api").inc()
             return _error(503, texts.BUSY, 10)

@@ -170,3 +170,27 @@ def test_widget_page_carries_clinic_details_as_inert_json(settings: Settings) ->
     config = json.loads(block.group(1))
     assert config["clinic"]["contact"] == f"You can call {hostile} at 555-0100."
     assert config["notice"] == "" and "not a person" in config["ai_disclosure"]
+
+
+def test_a_repeated_question_is_answered_without_waiting_for_a_slot(
+    corpus_settings: Settings, monkeypatch
+) -> None:
+    import bot as painbot
+    from web.ratelimit import Busy, ConcurrencyGate
+    from web.server import create_app
+
+    loaded = painbot.load(corpus_settings)  # the answer cache is on by default
+    client = TestClient(create_app(corpus_settings, loaded))
+    question = {"question": "Does ketamine help CRPS?", "id": "first"}
+    first = client.post("/api/ask", json=question)
+    assert first.status_code == 200
+
+    async def full(self: ConcurrencyGate) -> None:
+        raise Busy
+
+    monkeypatch.setattr(ConcurrencyGate, "__aenter__", full)
+    again = client.post("/api/ask", json={**question, "id": "second"})
+    assert again.status_code == 200
+    assert again.json()["text"] == first.json()["text"] and again.json()["id"] == "second"
+    new = client.post("/api/ask", json={"question": "What is central sensitization?"})
+    assert new.status_code == 503
