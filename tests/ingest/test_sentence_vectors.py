@@ -37,13 +37,18 @@ def _live_ids(store: ChunkStore) -> set[str]:
     return {record_id(p) for p in store.all_passages()}
 
 
-def test_ingest_stores_each_chunks_sentence_vectors(
-    settings: Settings, write_record, counting, embedder
-) -> None:
+def _two_sources_ingested(settings: Settings, write_record, counting, embedder):  # type: ignore[no-untyped-def]
+    """Records "a" (TEXT) and "b" ingested; their folder and the opened store."""
     folder = write_record("a", {"Findings": TEXT}).parent
     write_record("b")
     ingest_paths(settings, [folder], embedder=counting)
-    store = _open(settings, embedder)
+    return folder, _open(settings, embedder)
+
+
+def test_ingest_stores_each_chunks_sentence_vectors(
+    settings: Settings, write_record, counting, embedder
+) -> None:
+    _folder, store = _two_sources_ingested(settings, write_record, counting, embedder)
     assert store.sentence_ids() == _live_ids(store) and len(_live_ids(store)) == 2
     passage = next(p for p in store.all_passages() if p.source_id == "a")
     stored = store.sentence_vectors([record_id(passage)])[record_id(passage)]
@@ -59,10 +64,7 @@ def test_ingest_stores_each_chunks_sentence_vectors(
 def test_sentence_vectors_go_with_their_chunk(
     settings: Settings, write_record, counting, embedder
 ) -> None:
-    folder = write_record("a", {"Findings": TEXT}).parent
-    write_record("b")
-    ingest_paths(settings, [folder], embedder=counting)
-    store = _open(settings, embedder)
+    folder, store = _two_sources_ingested(settings, write_record, counting, embedder)
     old = store.sentence_ids()
     write_record("a", {"New": "Completely new wording about infusions. A second sentence."})
     ingest_paths(settings, [folder], embedder=counting)
