@@ -1,0 +1,299 @@
+"""The plain-language lead of an answer: which checked plain sentences answer the question,
+and the caveats that must travel with them, using only passages retrieved for this answer.
+
+A plain sentence (corpus/plain/) is chosen by its similarity to the question, the share of the
+question's words it is about, whether it was written for the question's kind, and the
+conditions or drugs the asker names (a personal question naming glaucoma gets the sources'
+line on raised eye pressure). Grounding: a sentence is shown only when every passage backing
+it was retrieved for this answer (so its exact words are shown under it), and a claim is shown
+only when the caveats it names can be shown too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.citations import is_article, is_checked_finding, is_news
+from bot.embeddings import Embedder, Vectors
+from bot.glossary import load_glossary
+from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
+from bot.plain import PlainRefusal, PlainSentence, check_plain, load_names, load_plain
+from bot.question_kind import KindClassifier
+from bot.types import GlossaryEntry, Passage
+from bot.understand import QuestionAnalysis
+
+log = logging.getLogger(__name__)
+
+LEXICAL_WEIGHT = 0.3
+ABOUT_BONUS = 0.25
+"""A phrase of the sentence's `about` list found in the question ("glaucoma", "back pain")."""
+KIND_BONUS = 0.1
+CAUTION_BONUS = 0.1
+"""Personal questions: the sources' cautions about what the asker named come first."""
+MIN_SCORE = 0.55
+"""Calibrated on eval/answer_pairs.jsonl (docs/benchmarks.md, Issue 13); below it a plain
+sentence is not shown, however few are left."""
+KEEP_WITHIN = 0.15
+MAX_LEAD = 3
+MAX_CAVEATS = 4
+_CAUTION_ROLES = frozenset(["caution", "risk"])
+
+
+@dataclass(frozen=True)
+class AnswerAids:
+    """What the composer needs besides the retrieved passages, built once per store."""
+
+    plain: tuple[PlainSentence, ...] = ()
+    refused: tuple[PlainRefusal, ...] = ()
+    vectors: Vectors = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    plain_terms: tuple[frozenset[str], ...] = ()
+    about: tuple[re.Pattern[str] | None, ...] = ()
+    backing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Plain sentence id -> chunk ids of every passage in the sections it names."""
+    kinds: KindClassifier | None = None
+    glossary: tuple[GlossaryEntry, ...] = ()
+
+    @classmethod
+    def build(cls, corpus_dir: Path, embedder: Embedder, passages: Sequence[Passage]) -> AnswerAids:
+        sections: dict[tuple[str, str], list[Passage]] = {}
+        for p in passages:
+            sections.setdefault((p.source_id, p.section.strip().lower()), []).append(p)
+        texts = {key: "\n\n".join(p.text for p in ps) for key, ps in sections.items()}
+        layer, refused = check_plain(
+            load_plain(corpus_dir), texts, embedder, load_names(corpus_dir)
+        )
+        for r in refused:
+            log.warning("plain sentence %s (%s) not used: %s", r.id, r.path, r.reason)
+        plain = layer.sentences
+        vectors = (
+            embedder.embed_documents([s.text for s in plain])
+            if plain
+            else np.zeros((0, 1), dtype=np.float32)
+        )
+        backing = {
+            s.id: tuple(p.chunk_id for key in s.backed_by_lower() for p in sections.get(key, ()))
+            for s in plain
+        }
+        return cls(
+            plain=plain,
+            refused=tuple(refused),
+            vectors=vectors,
+            plain_terms=tuple(frozenset(terms(" ".join([s.text, *s.about]))) for s in plain),
+            about=tuple(_phrases(s.about) for s in plain),
+            backing=backing,
+            kinds=KindClassifier.load(corpus_dir, embedder),
+            glossary=load_glossary(corpus_dir),
+        )
+
+    def question_kinds(self, vector: Vectors) -> tuple[str, ...]:
+        return self.kinds.kinds(vector) if self.kinds else ()
+
+    def by_id(self) -> dict[str, PlainSentence]:
+        return {s.id: s for s in self.plain}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The plain sentences an answer leads with (caveats included), each with the retrieved
+    passages that back it; every one of those passages is shown under the answer."""
+
+    sentences: tuple[PlainSentence, ...] = ()
+    backing: Mapping[str, tuple[Passage, ...]] = field(default_factory=dict)
+    """Plain sentence id -> its backing passages, as retrieved for this answer."""
+    vectors: Mapping[str, Vectors] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.sentences)
+
+
+def shown_backing(
+    aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]
+) -> tuple[Passage, ...] | None:
+    """The retrieved passages backing ``sentence``, or None when any of them was not retrieved
+    (the sentence may then not be shown: its exact words could not be shown under it)."""
+    ids = aids.backing.get(sentence.id, ())
+    if not ids or any(i not in retrieved for i in ids):
+        return None
+    return tuple(retrieved[i] for i in ids)
+
+
+def _phrases(about: Sequence[str]) -> re.Pattern[str] | None:
+    if not about:
+        return None
+    alternatives = "|".join(re.escape(a) for a in sorted(about, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})", re.I)
+
+
+@dataclass(frozen=True)
+class ScoredPlain:
+    sentence: PlainSentence
+    vector: Vectors
+    score: float
+
+
+def score_plain(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    vector: Vectors,
+    kinds: Sequence[str],
+    lexicon: Lexicon,
+    personal: bool = False,
+) -> list[ScoredPlain]:
+    """Every plain sentence about what was asked, best first, with its score."""
+    if not aids.plain:
+        return []
+    q_terms = question_terms(analysis.query, lexicon.vocabulary)
+    sims = aids.vectors @ vector.reshape(-1)
+    weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
+    total = sum(weights.values())
+    out = []
+    for i, s in enumerate(aids.plain):
+        if about_another_drug(set(aids.plain_terms[i]), analysis.drugs, lexicon.vocabulary):
+            continue
+        share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
+        about = aids.about[i]
+        named = bool(about and about.search(analysis.text))
+        score = float(sims[i]) + LEXICAL_WEIGHT * share + (ABOUT_BONUS if named else 0.0)
+        if kinds:  # written for what was asked, or for another kind of question
+            score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
+        if personal and named and s.role in _CAUTION_ROLES:
+            score += CAUTION_BONUS
+        out.append(ScoredPlain(s, aids.vectors[i], score))
+    return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> list[ScoredPlain]:
+    """The best plain sentences above the floor and near the best one, at most MAX_LEAD."""
+    if not scored or scored[0].score < min_score:
+        return []
+    floor = max(min_score, scored[0].score - KEEP_WITHIN)
+    return [c for c in scored[:MAX_LEAD] if c.score >= floor]
+
+
+def caveats_of(
+    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> list[PlainSentence]:
+    """The showable caveats ``chosen`` name (each once, at most MAX_CAVEATS), not in it."""
+    by_id = aids.by_id()
+    have = {s.id for s in chosen}
+    extra: list[PlainSentence] = []
+    # Whether a reference could be checked comes before other limits; a caveat's own caveats
+    # (a claim's source that was mislabelled) are followed too.
+    queue = sorted(
+        (cid for s in chosen for cid in s.caveats),
+        key=lambda cid: cid in by_id and by_id[cid].role != "status",
+    )
+    while queue and len(extra) < MAX_CAVEATS:
+        cid = queue.pop(0)
+        if cid in have or cid not in by_id:
+            continue
+        have.add(cid)
+        if shown_backing(aids, by_id[cid], retrieved) is not None:
+            extra.append(by_id[cid])
+            queue.extend(by_id[cid].caveats)
+    return extra
+
+
+def showable(aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]) -> bool:
+    """Backed by retrieved passages, and so is every caveat it names (a claim never travels
+    without its caveats)."""
+    by_id = aids.by_id()
+    return shown_backing(aids, sentence, retrieved) is not None and all(
+        cid in by_id and shown_backing(aids, by_id[cid], retrieved) is not None
+        for cid in sentence.caveats
+    )
+
+
+def plain_lead(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    kinds: Sequence[str],
+    vector: Vectors,
+    passages: Sequence[Passage],
+    lexicon: Lexicon,
+    personal: bool = False,
+) -> Lead:
+    """The plain sentences that answer ``analysis``'s question from ``passages`` (retrieved),
+    then their caveats; sentences whose backing was not retrieved are left out."""
+    retrieved = {p.chunk_id: p for p in passages}
+    scored = [
+        c
+        for c in score_plain(aids, analysis, vector, kinds, lexicon, personal)
+        if showable(aids, c.sentence, retrieved)
+    ]
+    chosen = [c.sentence for c in choose_lead(scored)]
+    # Checked findings first, then notes on unchecked references, news, the article's views;
+    # for a personal question the sources' cautions lead.
+    chosen.sort(
+        key=lambda s: (
+            personal and s.role not in _CAUTION_ROLES,
+            _rank(shown_backing(aids, s, retrieved) or ()),
+        )
+    )
+    return lead_of(aids, [*chosen, *caveats_of(aids, chosen, retrieved)], retrieved)
+
+
+def _rank(backing: Sequence[Passage]) -> int:
+    if not backing:
+        return 4
+    p = backing[0]
+    return 0 if is_checked_finding(p) else 3 if is_article(p) else 2 if is_news(p) else 1
+
+
+def lead_of(
+    aids: AnswerAids, sentences: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> Lead:
+    """A Lead of ``sentences`` that are all showable from ``retrieved``."""
+    index = {s.id: i for i, s in enumerate(aids.plain)}
+    backing: dict[str, tuple[Passage, ...]] = {}
+    for s in sentences:
+        shown = shown_backing(aids, s, retrieved)
+        if shown is None:
+            raise ValueError(f"plain sentence {s.id} is not backed by retrieved passages")
+        backing[s.id] = shown
+    vectors = {s.id: aids.vectors[index[s.id]] for s in sentences}
+    return Lead(tuple(sentences), backing, vectors)
+
+
+def claims_in(
+    aids: AnswerAids,
+    quoted: Sequence[tuple[Passage, Vectors]],
+    retrieved: Mapping[str, Passage],
+    min_similarity: float = 0.6,
+) -> list[PlainSentence]:
+    """Showable plain sentences that restate a quoted sentence (same section, close meaning)
+    and carry caveats: a quoted benefit brings its limit even when no plain sentence leads."""
+    out: list[PlainSentence] = []
+    for passage, vector in quoted:
+        key = (passage.source_id, passage.section.strip().lower())
+        for i, s in enumerate(aids.plain):
+            close = float(aids.vectors[i] @ vector.reshape(-1)) >= min_similarity
+            if (
+                close
+                and s.caveats
+                and key in s.backed_by_lower()
+                and s not in out
+                and showable(aids, s, retrieved)
+            ):
+                out.append(s)
+    return out
+
+
+__all__ = [
+    "AnswerAids",
+    "Lead",
+    "ScoredPlain",
+    "caveats_of",
+    "choose_lead",
+    "claims_in",
+    "lead_of",
+    "plain_lead",
+    "score_plain",
+    "shown_backing",
+]
