@@ -160,7 +160,8 @@ def _select(
         # article's more fluent claims (the guideline's "weak evidence for migraine").
         finding = next((c for c in ranked if _checked(c) and c.names_everything_asked), None)
         if finding is not None and finding.score >= min(min_relevance, ranked[0].score):
-            chosen = [*chosen[: max_sentences - 1], finding]
+            # In place of the last one, but never of the best one.
+            chosen = [*chosen[: max(max_sentences - 1, 1)], finding]
     return chosen
 
 
@@ -192,7 +193,7 @@ def compose_answer(
     if aids is not None and aids.plain:
         lead = _with_claim_caveats(aids, lead, chosen, passages)
     if lead:
-        chosen = _dedupe(_backing_sentences(lead, chosen, cache) + chosen)
+        chosen = _dedupe(chosen + _backing_sentences(lead, chosen, cache))
     if not chosen:
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]

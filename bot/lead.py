@@ -25,6 +25,8 @@ from bot.glossary import load_glossary
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
 from bot.plain import PlainRefusal, PlainSentence, check_plain, load_names, load_plain
 from bot.question_kind import KindClassifier
+from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
+from bot.text_vectors import RememberingEmbedder
 from bot.types import GlossaryEntry, Passage
 from bot.understand import QuestionAnalysis
 
@@ -53,6 +55,9 @@ class AnswerAids:
     refused: tuple[PlainRefusal, ...] = ()
     vectors: Vectors = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
     plain_terms: tuple[frozenset[str], ...] = ()
+    context_terms: tuple[frozenset[str], ...] = ()
+    """Each sentence's words with its backing sources' titles and sections: a sentence is read
+    in the context of its source ("serious side effects were rare" is about ketamine)."""
     about: tuple[re.Pattern[str] | None, ...] = ()
     backing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Plain sentence id -> chunk ids of every passage in the sections it names."""
@@ -60,7 +65,25 @@ class AnswerAids:
     glossary: tuple[GlossaryEntry, ...] = ()
 
     @classmethod
-    def build(cls, corpus_dir: Path, embedder: Embedder, passages: Sequence[Passage]) -> AnswerAids:
+    def build(
+        cls,
+        corpus_dir: Path,
+        embedder: Embedder,
+        passages: Sequence[Passage],
+        cache_dir: Path | None = None,
+    ) -> AnswerAids:
+        """Check the plain layer against ``passages`` (the store's) and embed what answers
+        compare with; with ``cache_dir``, vectors made before (by ingest) are reused."""
+        remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS) if cache_dir else None
+        aids = cls._build(corpus_dir, remembering or embedder, passages)
+        if remembering is not None:
+            remembering.save()
+        return aids
+
+    @classmethod
+    def _build(
+        cls, corpus_dir: Path, embedder: Embedder, passages: Sequence[Passage]
+    ) -> AnswerAids:
         sections: dict[tuple[str, str], list[Passage]] = {}
         for p in passages:
             sections.setdefault((p.source_id, p.section.strip().lower()), []).append(p)
@@ -80,11 +103,22 @@ class AnswerAids:
             s.id: tuple(p.chunk_id for key in s.backed_by_lower() for p in sections.get(key, ()))
             for s in plain
         }
+        plain_terms = tuple(frozenset(terms(" ".join([s.text, *s.about]))) for s in plain)
+        context = {
+            key: frozenset(
+                t for p in ps for t in terms(f"{p.section} {p.metadata.get('title', '')}")
+            )
+            for key, ps in sections.items()
+        }
         return cls(
             plain=plain,
             refused=tuple(refused),
             vectors=vectors,
-            plain_terms=tuple(frozenset(terms(" ".join([s.text, *s.about]))) for s in plain),
+            plain_terms=plain_terms,
+            context_terms=tuple(
+                own.union(*(context.get(key, frozenset()) for key in s.backed_by_lower()))
+                for s, own in zip(plain, plain_terms, strict=True)
+            ),
             about=tuple(_phrases(s.about) for s in plain),
             backing=backing,
             kinds=KindClassifier.load(corpus_dir, embedder),
@@ -154,7 +188,7 @@ def score_plain(
     total = sum(weights.values())
     out = []
     for i, s in enumerate(aids.plain):
-        if about_another_drug(set(aids.plain_terms[i]), analysis.drugs, lexicon.vocabulary):
+        if about_another_drug(set(aids.context_terms[i]), analysis.drugs, lexicon.vocabulary):
             continue
         share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
         about = aids.about[i]
@@ -228,15 +262,17 @@ def plain_lead(
         if showable(aids, c.sentence, retrieved)
     ]
     chosen = [c.sentence for c in choose_lead(scored)]
-    # Checked findings first, then notes on unchecked references, news, the article's views;
-    # for a personal question the sources' cautions lead.
-    chosen.sort(
+    shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    # Checked findings first (caveats included: the disagreement note promises it), then notes
+    # on unchecked references, news, the article's views; for a personal question the sources'
+    # cautions lead.
+    shown.sort(
         key=lambda s: (
             personal and s.role not in _CAUTION_ROLES,
             _rank(shown_backing(aids, s, retrieved) or ()),
         )
     )
-    return lead_of(aids, [*chosen, *caveats_of(aids, chosen, retrieved)], retrieved)
+    return lead_of(aids, shown, retrieved)
 
 
 def _rank(backing: Sequence[Passage]) -> int:

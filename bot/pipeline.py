@@ -82,7 +82,9 @@ class Bot:
         """The plain-language layer checked against the store's passages, question kinds and
         the glossary (corpus files beside the documents)."""
         passages = self.retriever.keyword.passages
-        return AnswerAids.build(self.settings.corpus_dir, self.embedder, passages)
+        return AnswerAids.build(
+            self.settings.corpus_dir, self.embedder, passages, self.settings.cache_dir
+        )
 
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()

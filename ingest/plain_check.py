@@ -18,6 +18,8 @@ from pathlib import Path
 from bot.embeddings import Embedder
 from bot.errors import ConfigurationError
 from bot.plain import PLAIN_FOLDER, check_plain, load_names, load_plain, sources_without_plain
+from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
+from bot.text_vectors import RememberingEmbedder
 from bot.types import Document
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,10 @@ def check_folder(
     sections = {
         (d.source_id, s.title.strip().lower()): s.text for d in documents for s in d.sections
     }
-    _, refusals = check_plain(layer, sections, embedder, names)
+    # The vectors are kept for the bot, which checks the same sentences when it loads.
+    remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS)
+    _, refusals = check_plain(layer, sections, remembering, names)
+    remembering.save()
     report = PlainReport(
         [r.to_json() for r in refusals],
         sources_without_plain(layer, [d.source_id for d in documents]),

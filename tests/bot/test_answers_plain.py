@@ -22,16 +22,11 @@ from web.render import render_answer
             Verdict.PERSONAL_ADVICE,
             ["pressure inside the skull or the eye"],
         ),
+        # (Alcohol makes a question always-personal on main: the advice reply alone.)
         (
-            "I'm in recovery from alcohol, is ketamine ok for me",
+            "I used to be addicted to opioids, is ketamine safe for me?",
             Verdict.PERSONAL_ADVICE,
             ["substance-use"],
-        ),
-        # Each part of a two-part question.
-        (
-            "what is ketamine and how long does the pain relief last?",
-            Verdict.ANSWERED,
-            ["dissociative", "12 weeks"],
         ),
         # One contraindication brings the others.
         (
