@@ -40,6 +40,10 @@ EXTRA_WITH_LEAD = 1
 """With a plain lead, quoted sentences beyond the exact words behind it."""
 KEEP_WITH_LEAD = 0.05
 """With a plain lead, those extra sentences must be this close to the best one."""
+PART_COVERED = 0.55
+"""A part of a multi-part question counts as answered by a sentence this similar to it."""
+PART_UNRELATED = 0.4
+"""A part is named as not covered only when no sentence at all comes this close to it."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ def compose_answer(
         chosen = _select(candidates, EXTRA_WITH_LEAD, KEEP_WITH_LEAD, weights.min_relevance)
     else:
         chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
+    chosen, uncovered = _cover_parts(lead, chosen, candidates)
     if aids is not None and aids.plain:
         lead = _with_claim_caveats(aids, lead, chosen, passages)
     if lead:
@@ -218,6 +223,7 @@ def compose_answer(
     )
     if checked_on_topic and article_on_topic:
         note = prompts.DISAGREEMENT_NOTE
+    note = "\n\n".join([*([note] if note else []), *uncovered])
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
     plain = tuple(
@@ -244,6 +250,26 @@ def _with_claim_caveats(
     ]
     extra = [s for s in caveats_of(aids, [*have, *claims], retrieved) if s not in claims]
     return lead_of(aids, [*have, *extra], retrieved) if extra else lead
+
+
+def _cover_parts(
+    lead: Lead, chosen: list[_Candidate], candidates: Sequence[_Candidate]
+) -> tuple[list[_Candidate], list[str]]:
+    """A quoted sentence for each part of the question the plain lead does not answer, or a
+    line naming the part as not covered when nothing retrieved comes close to it."""
+    uncovered: list[str] = []
+    for part, vector in lead.open_parts:
+        v = vector.reshape(-1)
+        quoted = max(candidates, key=lambda c: float(c.vector @ v), default=None)
+        closest = float(quoted.vector @ v) if quoted is not None else 0.0
+        if quoted is not None and closest >= PART_COVERED:
+            if quoted not in chosen:
+                chosen = [*chosen, quoted]
+            continue
+        closest = max([closest, *(float(pv @ v) for pv in lead.vectors.values())])
+        if closest < PART_UNRELATED:
+            uncovered.append(prompts.PART_NOT_COVERED.format(part=part))
+    return chosen, uncovered
 
 
 def _dedupe(chosen: Sequence[_Candidate]) -> list[_Candidate]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +141,9 @@ class Lead:
     backing: Mapping[str, tuple[Passage, ...]] = field(default_factory=dict)
     """Plain sentence id -> its backing passages, as retrieved for this answer."""
     vectors: Mapping[str, Vectors] = field(default_factory=dict)
+    open_parts: tuple[tuple[str, Vectors], ...] = ()
+    """Parts of a multi-part question no plain sentence answers (with their vectors), for the
+    composer to answer with a quoted sentence or name as not covered."""
 
     def __bool__(self) -> bool:
         return bool(self.sentences)
@@ -252,16 +255,31 @@ def plain_lead(
     passages: Sequence[Passage],
     lexicon: Lexicon,
     personal: bool = False,
+    part_vectors: Sequence[Vectors] = (),
 ) -> Lead:
     """The plain sentences that answer ``analysis``'s question from ``passages`` (retrieved),
-    then their caveats; sentences whose backing was not retrieved are left out."""
+    then their caveats; sentences whose backing was not retrieved are left out. Each of
+    ``analysis.parts`` (embedded as ``part_vectors``) gets its own best sentence, if any."""
     retrieved = {p.chunk_id: p for p in passages}
-    scored = [
-        c
-        for c in score_plain(aids, analysis, vector, kinds, lexicon, personal)
-        if showable(aids, c.sentence, retrieved)
-    ]
-    chosen = [c.sentence for c in choose_lead(scored)]
+
+    def best(a: QuestionAnalysis, v: Vectors, k: Sequence[str]) -> list[PlainSentence]:
+        scored = [
+            c
+            for c in score_plain(aids, a, v, k, lexicon, personal)
+            if showable(aids, c.sentence, retrieved)
+        ]
+        return [c.sentence for c in choose_lead(scored)]
+
+    chosen = best(analysis, vector, kinds)
+    open_parts: list[tuple[str, Vectors]] = []
+    for part, pv in zip(analysis.parts, part_vectors, strict=True):
+        # The drugs and conditions of the whole question: "does it help pain" is still about
+        # ketamine.
+        answers = best(replace(analysis, query=part), pv, aids.question_kinds(pv))
+        if answers:
+            chosen += [answers[0]] if answers[0] not in chosen else []
+        else:
+            open_parts.append((part, pv))
     shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
     # Checked findings first (caveats included: the disagreement note promises it), then notes
     # on unchecked references, news, the article's views; for a personal question the sources'
@@ -272,7 +290,7 @@ def plain_lead(
             _rank(shown_backing(aids, s, retrieved) or ()),
         )
     )
-    return lead_of(aids, shown, retrieved)
+    return replace(lead_of(aids, shown, retrieved), open_parts=tuple(open_parts))
 
 
 def _rank(backing: Sequence[Passage]) -> int:

@@ -214,7 +214,10 @@ class Bot:
         """The plain sentences (corpus/plain/) that answer the question's kind, backed only by
         ``passages``; for a personal request, the cautions about what the asker named first."""
         personal = verdict is Verdict.PERSONAL_ADVICE
-        return plain_lead(self.aids, analysis, kinds, vector, passages, self.lexicon, personal)
+        parts = self.embedder.embed_documents(list(analysis.parts)) if analysis.parts else ()
+        return plain_lead(
+            self.aids, analysis, kinds, vector, passages, self.lexicon, personal, list(parts)
+        )
 
     def compose(
         self,

@@ -28,6 +28,12 @@ from web.render import render_answer
             Verdict.PERSONAL_ADVICE,
             ["substance-use"],
         ),
+        # Each part of a two-part question.
+        (
+            "what is ketamine and how long does the pain relief last?",
+            Verdict.ANSWERED,
+            ["dissociative", "12 weeks"],
+        ),
         # One contraindication brings the others.
         (
             "who should not get ketamine",
