@@ -231,20 +231,28 @@ def caveats_of(
         if cid in have or cid not in by_id:
             continue
         have.add(cid)
-        if shown_backing(aids, by_id[cid], retrieved) is not None:
+        if showable(aids, by_id[cid], retrieved):
             extra.append(by_id[cid])
             queue.extend(by_id[cid].caveats)
     return extra
 
 
 def showable(aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]) -> bool:
-    """Backed by retrieved passages, and so is every caveat it names (a claim never travels
-    without its caveats)."""
+    """Backed by retrieved passages, and so is every caveat it names, and their caveats in
+    turn (a claim never travels without its caveats: "the author cites a 2018 study" needs
+    "the 2018 source is really a guideline, under another journal's name")."""
     by_id = aids.by_id()
-    return shown_backing(aids, sentence, retrieved) is not None and all(
-        cid in by_id and shown_backing(aids, by_id[cid], retrieved) is not None
-        for cid in sentence.caveats
-    )
+    seen: set[str] = set()
+    todo = [sentence.id]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        if sid not in by_id or shown_backing(aids, by_id[sid], retrieved) is None:
+            return False
+        todo.extend(by_id[sid].caveats)
+    return True
 
 
 def plain_lead(
