@@ -36,9 +36,9 @@ _WEAK_EVIDENCE = re.compile(
     re.I,
 )
 NEAR_DUPLICATE = 0.9
-EXTRA_WITH_LEAD = 1
+EXTRA_WITH_LEAD = 2
 """With a plain lead, quoted sentences beyond the exact words behind it."""
-KEEP_WITH_LEAD = 0.05
+KEEP_WITH_LEAD = 0.1
 """With a plain lead, those extra sentences must be this close to the best one."""
 PART_COVERED = 0.55
 """A part of a multi-part question counts as answered by a sentence this similar to it."""

@@ -271,12 +271,10 @@ def plain_lead(
     retrieved = {p.chunk_id: p for p in passages}
 
     def best(a: QuestionAnalysis, v: Vectors, k: Sequence[str]) -> list[PlainSentence]:
-        scored = [
-            c
-            for c in score_plain(aids, a, v, k, lexicon, personal)
-            if showable(aids, c.sentence, retrieved)
-        ]
-        return [c.sentence for c in choose_lead(scored)]
+        # The floor is set by the best sentence, shown or not: when the one that answers cannot
+        # be shown, weaker ones are not promoted in its place (the quoted answer stands alone).
+        chosen = choose_lead(score_plain(aids, a, v, k, lexicon, personal))
+        return [c.sentence for c in chosen if showable(aids, c.sentence, retrieved)]
 
     chosen = best(analysis, vector, kinds)
     open_parts: list[tuple[str, Vectors]] = []
