@@ -43,7 +43,7 @@ MIN_SCORE = 0.55
 sentence is not shown, however few are left."""
 KEEP_WITHIN = 0.15
 MAX_LEAD = 3
-MAX_CAVEATS = 4
+MAX_CAVEATS = 6
 _CAUTION_ROLES = frozenset(["caution", "risk"])
 
 
@@ -237,6 +237,19 @@ def caveats_of(
     return extra
 
 
+def with_caveats(
+    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> list[PlainSentence]:
+    """``chosen`` and their caveats; a sentence whose caveats did not all fit is left out."""
+    shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    while True:
+        ids = {s.id for s in shown}
+        kept = [s for s in shown if all(c in ids for c in s.caveats)]
+        if len(kept) == len(shown):
+            return kept
+        shown = kept
+
+
 def showable(aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]) -> bool:
     """Backed by retrieved passages, and so is every caveat it names, and their caveats in
     turn (a claim never travels without its caveats: "the author cites a 2018 study" needs
@@ -286,7 +299,7 @@ def plain_lead(
             chosen += [answers[0]] if answers[0] not in chosen else []
         else:
             open_parts.append((part, pv))
-    shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    shown = with_caveats(aids, chosen, retrieved)
     # Checked findings first (caveats included: the disagreement note promises it), then notes
     # on unchecked references, news, the article's views; for a personal question the sources'
     # cautions lead.
@@ -356,4 +369,5 @@ __all__ = [
     "plain_lead",
     "score_plain",
     "shown_backing",
+    "with_caveats",
 ]

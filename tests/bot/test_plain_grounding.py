@@ -55,6 +55,9 @@ def test_answer_cites_only_retrieved_passages(corpus_bot, recorded, question) ->
         assert set(backing[plain[point.text].id]) == {by_n[n].chunk_id for n in point.citations}
         # ... and its exact words are quoted in the answer.
         assert quoted_from & set(point.citations), (question, point.text)
+        # A claim travels with its caveats.
+        caveats = {corpus_bot.aids.by_id()[c].text for c in plain[point.text].caveats}
+        assert caveats <= {p.text for p in answer.plain}, (question, point.text)
     for part in answer.parts:
         for sentence, n in part.items:
             assert sentence in " ".join(by_n[n].passage.split())
