@@ -25,6 +25,7 @@ from bot.glossary import load_glossary
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
 from bot.plain import PlainRefusal, PlainSentence, check_plain, load_names, load_plain
 from bot.question_kind import KindClassifier
+from bot.sentences import split_sentences
 from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
 from bot.text_vectors import RememberingEmbedder
 from bot.types import GlossaryEntry, Passage
@@ -73,12 +74,10 @@ class AnswerAids:
         cache_dir: Path | None = None,
     ) -> AnswerAids:
         """Check the plain layer against ``passages`` (the store's) and embed what answers
-        compare with; with ``cache_dir``, vectors made before (by ingest) are reused."""
+        compare with; with ``cache_dir``, the vectors ingest kept there are read, not made
+        again (the bot never writes them: a replica on a shared store makes nothing locally)."""
         remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS) if cache_dir else None
-        aids = cls._build(corpus_dir, remembering or embedder, passages)
-        if remembering is not None:
-            remembering.save()
-        return aids
+        return cls._build(corpus_dir, remembering or embedder, passages)
 
     @classmethod
     def _build(
@@ -87,7 +86,7 @@ class AnswerAids:
         sections: dict[tuple[str, str], list[Passage]] = {}
         for p in passages:
             sections.setdefault((p.source_id, p.section.strip().lower()), []).append(p)
-        texts = {key: "\n\n".join(p.text for p in ps) for key, ps in sections.items()}
+        texts = {key: _section_text(ps) for key, ps in sections.items()}
         layer, refused = check_plain(
             load_plain(corpus_dir), texts, embedder, load_names(corpus_dir)
         )
@@ -147,6 +146,26 @@ class Lead:
 
     def __bool__(self) -> bool:
         return bool(self.sentences)
+
+
+def _section_text(chunks: Sequence[Passage]) -> str:
+    """A section's text from its chunks, the sentences that overlapping chunks repeat once (as
+    ingest's check reads the document's section)."""
+
+    def index(p: Passage) -> int:
+        tail = p.chunk_id.rsplit(":", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    ordered = sorted(chunks, key=index)
+    sentences: list[str] = []
+    for chunk in ordered:
+        new = split_sentences(chunk.text)
+        overlap = next(
+            (k for k in range(min(len(new), len(sentences)), 0, -1) if new[:k] == sentences[-k:]),
+            0,
+        )
+        sentences += new[overlap:]
+    return "\n\n".join(sentences)
 
 
 def shown_backing(

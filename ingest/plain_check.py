@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.embeddings import Embedder
 from bot.errors import ConfigurationError
 from bot.plain import PLAIN_FOLDER, check_plain, load_names, load_plain, sources_without_plain
+from bot.question_kind import KindClassifier
 from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
 from bot.text_vectors import RememberingEmbedder
 from bot.types import Document
@@ -65,9 +66,11 @@ def check_folder(
     sections = {
         (d.source_id, s.title.strip().lower()): s.text for d in documents for s in d.sections
     }
-    # The vectors are kept for the bot, which checks the same sentences when it loads.
+    # The vectors are kept for the bot, which checks the same sentences and compares questions
+    # with the kinds' examples when it loads.
     remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS)
     _, refusals = check_plain(layer, sections, remembering, names)
+    KindClassifier.load(folder, remembering)
     remembering.save()
     report = PlainReport(
         [r.to_json() for r in refusals],
