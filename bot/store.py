@@ -15,6 +15,7 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -155,6 +156,12 @@ def chunk_metadata(chunk: Chunk, record: SourceRecord) -> dict[str, Any]:
     return meta
 
 
+_CLIENTS_LOCK = threading.RLock()
+"""Chroma keeps one system per folder in class-level dictionaries that are not thread-safe:
+two threads reopening the store at once (two API requests right after a re-ingest) could
+drop each other's entry mid-construction (KeyError, a 503 for the patient)."""
+
+
 def _make_client(settings: Settings) -> Any:
     name = settings.collection
     if not _COLLECTION_NAME.match(name + MANIFEST_SUFFIX) or len(name) < 3:
@@ -183,7 +190,8 @@ def _make_client(settings: Settings) -> Any:
                 settings=chroma_settings,
             )
         settings.store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+        with _CLIENTS_LOCK:
+            return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except StoreError:
         raise
     except Exception as exc:
@@ -326,24 +334,31 @@ class ChunkStore:
         """
         generation = self.generation()
         if generation != self._seen_generation and not self._settings.chroma_url:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            identifier = getattr(self._client, "_identifier", None)
-            if identifier is not None:
-                # Chroma caches one system per folder; dropping it makes every client of this
-                # folder in the process load a fresh one (the old one is left to the GC, since
-                # a query on another thread may still be using it).
-                SharedSystemClient._identifier_to_system.pop(identifier, None)
-                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
-            self._client = _make_client(self._settings)
-            self._chunks = self._client.get_collection(self._name, embedding_function=None)
-            self._manifest = self._client.get_collection(
-                self._name + MANIFEST_SUFFIX, embedding_function=None
-            )
-            self._sentences = _get_collection(self._client, self._name + SENTENCES_SUFFIX)
-            log.info("store changed (generation %d): reopened it", generation)
+            with _CLIENTS_LOCK:
+                # Another thread may have reopened it while this one waited.
+                if generation != self._seen_generation:
+                    self._reopen()
+                    log.info("store changed (generation %d): reopened it", generation)
+                self._seen_generation = generation
         self._seen_generation = generation
         return generation
+
+    def _reopen(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = getattr(self._client, "_identifier", None)
+        if identifier is not None:
+            # Chroma caches one system per folder; dropping it makes every client of this
+            # folder in the process load a fresh one (the old one is left to the GC, since
+            # a query on another thread may still be using it).
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self._client = _make_client(self._settings)
+        self._chunks = self._client.get_collection(self._name, embedding_function=None)
+        self._manifest = self._client.get_collection(
+            self._name + MANIFEST_SUFFIX, embedding_function=None
+        )
+        self._sentences = _get_collection(self._client, self._name + SENTENCES_SUFFIX)
 
     def sources(self) -> dict[str, SourceRecord]:
         """The manifest: every live source with its version, hash and front matter."""
