@@ -67,8 +67,8 @@ class Bot:
             self.chat_model = make_chat_model(settings)
 
     def _build_lexicon(self) -> Lexicon:
-        passages = self.retriever.keyword.passages
-        lexicon = Lexicon([p.text for p in passages], self.vocabulary)
+        passages = self.retriever.corpus.passages
+        lexicon = Lexicon(vocabulary=self.vocabulary, stats=self.retriever.corpus.stats)
         # Sentence vectors come from the store; a store made before they were stored gets them
         # made now, not during the first answers.
         snapshot = self.settings.cache_dir / "sentence-vectors.npz"
