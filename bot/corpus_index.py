@@ -28,7 +28,7 @@ from bot.types import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """Bump when what is written, or how the passages are indexed or counted, changes."""
 FOLDER = "corpus-index"
 _PASSAGES = "passages.json"

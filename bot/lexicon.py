@@ -119,11 +119,18 @@ _NOT_IN_WORD_RUN = re.compile(r"[^\w\s-]")
 
 
 def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
-    """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}."""
+    """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}.
+
+    Questions are matched lower-cased, so an acronym that is an everyday word ("IS", "OF",
+    "WHO", which a big corpus defines) would be read into nearly every question: those are
+    left out, as is a "long form" no longer than its acronym ("T (Treg)").
+    """
     found: dict[str, str] = {}
     for text in texts:
         for match in _acronym_matches(text):
             acronym = match.group(2)
+            if acronym.lower() in STOPWORDS:
+                continue
             letters = [c.lower() for c in acronym if c.isupper()] or [acronym[0].lower()]
             words = match.group(1).split()
             # Take the shortest tail of words whose initials (hyphen parts too) spell it.
@@ -131,7 +138,9 @@ def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
                 tail = words[start:]
                 initials = [part[0].lower() for w in tail for part in w.split("-") if part]
                 if initials == letters:
-                    found.setdefault(acronym.lower(), " ".join(tail).lower())
+                    long_form = " ".join(tail).lower()
+                    if len(long_form) > len(acronym):
+                        found.setdefault(acronym.lower(), long_form)
                     break
     return found
 
@@ -280,11 +289,17 @@ class Lexicon:
         for acronym, long_form in self.acronyms.items():
             # Substring first: a big corpus defines thousands of acronyms, and compiling a
             # pattern for each one on every question cost more than the rest of the answer.
-            named = acronym in lower and re.search(rf"\b{re.escape(acronym)}\b", lower)
-            if named and long_form not in lower:
+            named = acronym in lower and _has_words(acronym, lower)
+            spelled = long_form in lower and _has_words(long_form, lower)
+            if named and not spelled:
                 extra.append(long_form)
-            elif long_form in lower and not named:
+            elif spelled and not named:
                 extra.append(acronym.upper())
         if synonyms:
             extra.append(" ".join(sorted(synonyms)))
         return f"{query} ({'; '.join(extra)})" if extra else query
+
+
+def _has_words(words: str, text: str) -> bool:
+    """Whether ``text`` holds ``words`` as whole words (both lower-cased)."""
+    return re.search(rf"\b{re.escape(words)}\b", text) is not None

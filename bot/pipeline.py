@@ -164,7 +164,9 @@ class Bot:
     ) -> tuple[list[Passage], Vectors]:
         """The passages for the analysis's query, and the query's vector."""
         query = analysis.query
-        same = query == analysis.question
+        # A query that is the question itself, only normalised (case, spacing), has the
+        # question's meaning: its vector is the question's, not a second embedding.
+        same = query in (analysis.question, analysis.text)
         vector = question_vector if same else self.embedder.embed_query(query)
         return self.retriever.retrieve(query, self.settings.answer_pool, vector=vector), vector
 
