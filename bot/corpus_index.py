@@ -34,6 +34,7 @@ FOLDER = "corpus-index"
 _PASSAGES = "passages.json"
 _LEXICON = "lexicon.json"
 _KEY = "key.json"
+_STORE = "store.json"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def load_corpus_index(store: Any, cache_dir: Path | None) -> CorpusIndex:
     built = CorpusIndex.build(store.all_passages(), generation)
     if folder is not None and int(store.generation()) == generation:
         try:
-            _write(built, folder)
+            _write(built, folder, _home(store))
         except OSError as exc:  # a read-only disk only costs start-up time
             log.warning("could not save the corpus index in %s: %s", folder, exc)
     return built
@@ -82,8 +83,13 @@ def write_corpus_index(store: Any, cache_dir: Path | None) -> bool:
     built = CorpusIndex.build(store.all_passages(), generation)
     if int(store.generation()) != generation:
         return False
-    _write(built, folder)
+    _write(built, folder, _home(store))
     return True
+
+
+def _home(store: Any) -> Path | None:
+    folder = getattr(store, "local_folder", None)
+    return folder() if folder is not None else None
 
 
 def _key(identity: str, generation: int) -> dict[str, Any]:
@@ -123,12 +129,17 @@ def _read(folder: Path, generation: int) -> CorpusIndex:
     return CorpusIndex(generation, passages, keyword, stats)
 
 
-def _write(index: CorpusIndex, folder: Path) -> None:
+def _write(index: CorpusIndex, folder: Path, home: Path | None = None) -> None:
     """Write into a fresh folder, then rename it into place (a reader sees all or nothing);
-    then remove the folders of other generations of this store."""
+    then remove the folders of other generations of this store, and those of on-disk stores
+    that are gone (``home``: this store's folder, recorded for that check)."""
     if folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)  # unreadable (else it would have been read)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_deleted_stores(folder.parent.parent)
+    (folder.parent / _STORE).write_text(
+        json.dumps({"folder": str(home) if home else None}), encoding="utf-8"
+    )
     partial = folder.parent / f".partial-{uuid.uuid4().hex}"
     partial.mkdir()
     try:
@@ -163,3 +174,15 @@ def _older(folder: Path, generation: int) -> bool:
         except OSError:
             return False
     return False
+
+
+def _sweep_deleted_stores(root: Path) -> None:
+    """Remove the folders of on-disk stores whose folder no longer exists (a test's temporary
+    store, a store moved or deleted): nothing will ever read them."""
+    for store in root.iterdir():
+        try:
+            home = json.loads((store / _STORE).read_text(encoding="utf-8")).get("folder")
+        except (OSError, ValueError, AttributeError):
+            continue  # a server's store, or one being written right now
+        if home and not Path(home).exists():
+            shutil.rmtree(store, ignore_errors=True)

@@ -17,6 +17,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -308,6 +309,10 @@ class ChunkStore:
     def generation(self) -> int:
         """A counter bumped on every change; readers poll it to know when to refresh."""
         return int(self._manifest_metadata().get("generation", 0))
+
+    def local_folder(self) -> Path | None:
+        """The folder of an on-disk store; None for a Chroma server."""
+        return None if self._settings.chroma_url else self._settings.store_dir.resolve()
 
     def identity(self) -> str:
         """Names this store's collections as they exist now: a rebuilt store (whose

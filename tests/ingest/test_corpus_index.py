@@ -197,3 +197,17 @@ def test_a_question_gets_the_long_form_of_an_acronym_only_for_whole_words() -> N
     assert lexicon.expand("what about low birth weight?").endswith("(LBW)")
     assert lexicon.expand("what happens on the day?") == "what happens on the day?"
     assert lexicon.expand("lbwx and slow birth weights") == "lbwx and slow birth weights"
+
+
+def test_the_files_of_a_deleted_store_go_when_another_store_writes(
+    settings: Settings, write_record, embedder, tmp_path: Path
+) -> None:
+    import shutil
+
+    path = write_record("a", {"Findings": "Ketamine infusions eased nerve pain for weeks."})
+    other = settings.model_copy(update={"store_dir": tmp_path / "other-store"})
+    _ingest(other, embedder, path.parent)
+    [gone] = {f.parent for f in _folders(other)}
+    shutil.rmtree(other.store_dir)
+    _ingest(settings, embedder, path.parent)
+    assert gone not in {f.parent for f in _folders(settings)} and len(_folders(settings)) == 1
