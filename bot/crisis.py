@@ -36,8 +36,7 @@ WINDOW_WORDS = 12
 """Long sentences (chat often has no full stops) are also read in windows of this many
 words, half overlapping, so one alarming clause is not diluted by the rest."""
 LONG_MESSAGE_WORDS = 25
-"""A longer message is judged by the piece bar even as a whole: a long story of pain reads
-much like the stories around a crisis, so only a clause that alarms on its own counts."""
+"""A longer message, whole and in pieces, is judged by its own bar (crisis_model.Thresholds)."""
 MAX_SEGMENTS = 64
 """Upper bound on the pieces read per message (about 2,000 characters of run-on text)."""
 
@@ -158,10 +157,13 @@ class CrisisRouter:
             vectors = self._embedder.embed_documents(pieces)
         probs = self.probabilities(pieces, vectors)
         crisis_probs = probs[:, 1] + probs[:, 2]
-        # The whole message (first) against its own bar, every piece against the piece bar.
-        margins = crisis_probs - self.head.piece_threshold
-        if len(pieces[0].split()) <= LONG_MESSAGE_WORDS:
-            margins[0] = crisis_probs[0] - self.head.threshold
+        bars = self.head.thresholds
+        if len(pieces[0].split()) > LONG_MESSAGE_WORDS:
+            margins = crisis_probs - bars.long
+        else:
+            # The whole message (first) against its own bar, every piece against the piece bar.
+            margins = crisis_probs - bars.piece
+            margins[0] = crisis_probs[0] - bars.whole
         top = int(np.argmax(margins))
         score = float(crisis_probs[top])
         alarm = bool(margins[top] >= 0)

@@ -5,7 +5,9 @@ shipped MiniLM, already computed for retrieval) joined with hashed character n-g
 carry misspellings, slang and other languages that the embedding model reads poorly. A
 multinomial logistic regression over three classes (no crisis, the asker's own danger,
 someone else's emergency) sits on top; its coefficients are a few hundred kilobytes,
-committed with the hash of the data they were fitted on.
+committed with the hash of the data they were fitted on. (A one-layer network over the
+embedding, averaged with it, was tried: no fewer false alarms at the same recall, and less
+reproducible; docs/benchmarks.md.)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -96,16 +98,26 @@ def features(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> sparse.c
 
 
 @dataclass(frozen=True)
+class Thresholds:
+    """Crisis probability (self + other) at or above which a message is a crisis."""
+
+    whole: float
+    """A short message as a whole."""
+    piece: float
+    """Any one sentence or window of a short message: each piece is one more chance of a
+    false alarm, so a piece needs its own bar."""
+    long: float
+    """A long message, as a whole or in any piece: a long story of pain reads much like the
+    stories around a crisis, so only a clause that alarms on its own counts."""
+
+
+@dataclass(frozen=True)
 class CrisisHead:
-    """The fitted classifier: probabilities of CLASSES for feature rows, and its threshold."""
+    """The fitted classifiers: probabilities of CLASSES for feature rows, and their bars."""
 
     coef: npt.NDArray[np.float32]
     intercept: npt.NDArray[np.float32]
-    threshold: float
-    """Crisis probability (self + other) of the whole message at or above which it is a crisis."""
-    piece_threshold: float
-    """The same for any one sentence or window of it: one alarming clause counts, but each of
-    many pieces is one more chance of a false alarm, so a piece needs its own bar."""
+    thresholds: Thresholds
     data_hash: str
 
     def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
@@ -119,15 +131,9 @@ class CrisisHead:
         np.savez_compressed(model_file, coef=self.coef, intercept=self.intercept)
         meta = {
             "classes": list(CLASSES),
-            "threshold": self.threshold,
-            "piece_threshold": self.piece_threshold,
+            "thresholds": asdict(self.thresholds),
             "data_sha256": self.data_hash,
-            "char_features": CHAR_FEATURES,
-            "char_ngrams": list(CHAR_NGRAMS),
-            "char_weight": CHAR_WEIGHT,
-            "word_features": WORD_FEATURES,
-            "word_ngrams": list(WORD_NGRAMS),
-            "word_weight": WORD_WEIGHT,
+            **_feature_settings(),
         }
         meta_file.write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -136,56 +142,59 @@ class CrisisHead:
         try:
             arrays = np.load(model_file)
             meta = json.loads(meta_file.read_text())
-        except (OSError, ValueError) as exc:
+            weights = {name: arrays[name].astype(np.float32) for name in _ARRAYS}
+            thresholds = Thresholds(**meta["thresholds"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailableError(
                 f"The crisis classifier could not be read from {model_file} ({exc}). "
                 "Run `make train` to rebuild it from eval/safety_train/."
             ) from exc
-        if (
-            meta.get("classes") != list(CLASSES)
-            or meta.get("char_features") != CHAR_FEATURES
-            or meta.get("char_ngrams") != list(CHAR_NGRAMS)
-            or meta.get("char_weight") != CHAR_WEIGHT
-            or meta.get("word_features") != WORD_FEATURES
-            or meta.get("word_ngrams") != list(WORD_NGRAMS)
-            or meta.get("word_weight") != WORD_WEIGHT
+        if meta.get("classes") != list(CLASSES) or any(
+            meta.get(key) != value for key, value in _feature_settings().items()
         ):
             raise ModelUnavailableError(
                 f"{meta_file} was trained with other features than this code uses. "
                 "Run `make train` to rebuild it."
             )
-        return cls(
-            coef=arrays["coef"].astype(np.float32),
-            intercept=arrays["intercept"].astype(np.float32),
-            threshold=float(meta["threshold"]),
-            piece_threshold=float(meta["piece_threshold"]),
-            data_hash=str(meta["data_sha256"]),
-        )
+        return cls(**weights, thresholds=thresholds, data_hash=str(meta["data_sha256"]))
+
+
+_ARRAYS = ("coef", "intercept")
+
+
+def _feature_settings() -> dict[str, object]:
+    return {
+        "char_features": CHAR_FEATURES,
+        "char_ngrams": list(CHAR_NGRAMS),
+        "char_weight": CHAR_WEIGHT,
+        "word_features": WORD_FEATURES,
+        "word_ngrams": list(WORD_NGRAMS),
+        "word_weight": WORD_WEIGHT,
+    }
 
 
 REGULARISATION = 4.0
-"""Inverse regularisation strength C, chosen by cross-validation (docs/benchmarks.md)."""
+"""Inverse regularisation strength C of the linear model, chosen by cross-validation
+(docs/benchmarks.md)."""
 
 
 def fit(
     rows: sparse.csr_matrix, labels: Sequence[str] | npt.NDArray[np.str_], seed: int = 0
 ) -> LogisticRegression:
-    """A multinomial logistic regression over CLASSES, classes weighted by their frequency."""
-    model = LogisticRegression(
-        C=REGULARISATION, class_weight="balanced", max_iter=3000, random_state=seed
-    )
+    """A multinomial logistic regression over CLASSES. The classes are not reweighted: the
+    probabilities keep the data's proportions, and the bars chosen in cross-validation do
+    the trading between recall and false alarms (reweighting raised every ordinary
+    question's crisis probability; docs/benchmarks.md)."""
+    model = LogisticRegression(C=REGULARISATION, max_iter=3000, random_state=seed)
     model.fit(rows, [CLASSES.index(label) for label in labels])
     return model
 
 
-def head_of(
-    model: LogisticRegression, thresholds: tuple[float, float], data_hash: str
-) -> CrisisHead:
+def head_of(model: LogisticRegression, thresholds: Thresholds, data_hash: str) -> CrisisHead:
     return CrisisHead(
         coef=np.asarray(model.coef_, dtype=np.float32),
         intercept=np.asarray(model.intercept_, dtype=np.float32),
-        threshold=thresholds[0],
-        piece_threshold=thresholds[1],
+        thresholds=thresholds,
         data_hash=data_hash,
     )
 
