@@ -33,7 +33,17 @@ from bot.types import Verdict
 log = logging.getLogger(__name__)
 
 DEV_FILE = question_sets.DEV_QUESTIONS_FILE
-SETS = (question_sets.QUESTIONS_FILE, question_sets.SHARED_QUESTIONS_FILE, DEV_FILE)
+FIRST_CONTACT_SETS = tuple(
+    question_sets.REPO / "eval" / "firstcontact" / f"questions-batch{n}.jsonl" for n in (1, 2, 3)
+)
+"""First-contact question batches whose first-contact figures are recorded in
+docs/benchmarks.md: labelled data from then on. The newest batch stays out (never fitted on)."""
+SETS = (
+    question_sets.QUESTIONS_FILE,
+    question_sets.SHARED_QUESTIONS_FILE,
+    *FIRST_CONTACT_SETS,
+    DEV_FILE,
+)
 C = 1.0
 """Inverse regularisation strength of the logistic regression (scikit-learn's default)."""
 FOLDS = 5
@@ -226,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     import bot
     from bot.config import Settings
 
-    paths = [p for p in (*SETS[:2], args.dev) if p.exists()]
+    paths = [p for p in (*SETS[:-1], args.dev) if p.exists()]
     labelled = [q for p in paths for q in question_sets.load_questions(p)]
     rows = load_rows(ROWS_CACHE, labelled) if args.reuse else None
     if rows is None:

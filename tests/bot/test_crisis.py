@@ -181,6 +181,7 @@ def test_a_broken_floor_file_says_what_to_do(tmp_path: Path) -> None:
         load_floor(bad)
 
 
+@pytest.mark.timeout(1500)  # embeds about 30,000 pieces and fits 12 models: 3-8 min here
 def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
     """`make train` on the committed data gives the committed head: same data hash, same
     threshold, same predictions on a fixed set."""
