@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -317,6 +318,21 @@ class ChunkStore:
         """A counter bumped on every change; readers poll it to know when to refresh."""
         return int(self._manifest_metadata().get("generation", 0))
 
+    def local_folder(self) -> Path | None:
+        """The folder of an on-disk store; None for a Chroma server."""
+        return None if self._settings.chroma_url else self._settings.store_dir.resolve()
+
+    def identity(self) -> str:
+        """Names this store's collections as they exist now: a rebuilt store (whose
+        generation counts again from 0) gets another identity. Read afresh, not remembered,
+        so a rebuild by another process is seen."""
+        chunks = self._client.get_collection(self._name, embedding_function=None)
+        manifest = self._client.get_collection(
+            self._name + MANIFEST_SUFFIX, embedding_function=None
+        )
+        where = self._settings.chroma_url or str(self._settings.store_dir.resolve())
+        return f"{where}|{self._name}|{chunks.id}|{manifest.id}"
+
     def _bump_generation(self) -> None:
         meta = self._manifest_metadata()
         before = int(meta.get("generation", 0))
@@ -380,7 +396,14 @@ class ChunkStore:
     def _active_versions(self) -> dict[str, str]:
         generation = self._reload_if_changed()
         if self._active_cache is None or self._active_cache[0] != generation:
-            versions = {sid: rec.version for sid, rec in self.sources().items()}
+            # The versions alone: parsing every source's front matter cost most of a first
+            # answer's time on a store of thousands of sources.
+            versions = {
+                source_id: str(meta["version"])
+                for ids, metas, _docs in self._pages(self._manifest, documents=False)
+                for source_id, meta in zip(ids, metas, strict=True)
+                if meta and "version" in meta
+            }
             self._active_cache = (generation, versions)
         return self._active_cache[1]
 
@@ -593,7 +616,7 @@ class ChunkStore:
                 include=["documents", "metadatas", "distances"],
             )
             passages = [
-                _passage(doc, meta, 1.0 - float(dist))
+                stored_passage(doc, meta, 1.0 - float(dist))
                 for doc, meta, dist in zip(
                     result["documents"][0],
                     result["metadatas"][0],
@@ -613,7 +636,7 @@ class ChunkStore:
         for _ids, metas, docs in self._pages(self._chunks, documents=True):
             for meta, doc in zip(metas, docs, strict=True):
                 if _is_live(meta, doc, active):
-                    out.append(_passage(doc, meta, 0.0))
+                    out.append(stored_passage(doc, meta, 0.0))
         out.sort(key=lambda p: (p.source_id, int(p.metadata.get("index", 0))))
         return out
 
@@ -657,7 +680,8 @@ def _is_live(meta: dict[str, Any] | None, document: str | None, active: dict[str
     return active.get(str(meta.get("source_id"))) == meta.get("version")
 
 
-def _passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:
+def stored_passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:
+    """The Passage of a chunk record's text and metadata."""
     return Passage(
         chunk_id=str(meta.get("chunk_id")),
         source_id=str(meta.get("source_id")),
