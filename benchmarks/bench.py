@@ -113,11 +113,18 @@ def big_corpus_rows(settings: Settings, qs: list[questions.Question]) -> list[li
 
 def _load_row(rows: list[list[str]], label: str, load: Any) -> dict[str, float]:
     s = load.summary()
+    split = load.split()
+    apart = "; ".join(
+        f"{kind} ({n}) p50 {split[kind + '_p50']:.0f} / p95 {split[kind + '_p95']:.0f} ms"
+        for kind, n in (("cached", s["cached"]), ("computed", s["ok"] - s["cached"]))
+        if kind + "_p50" in split
+    )
     rows.append(
         [
             label,
             f"{s['req_per_s']} req/s",
-            f"p50 {s['p50']:.0f} / p95 {s['p95']:.0f} / p99 {s['p99']:.0f} ms",
+            f"p50 {s['p50']:.0f} / p95 {s['p95']:.0f} / p99 {s['p99']:.0f} ms"
+            + (f" ({apart})" if apart else ""),
             f"errors {s['errors']} {dict(load.errors) or ''}",
         ]
     )

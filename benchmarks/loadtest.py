@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -65,6 +66,8 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    cached_ms: list[float] = field(default_factory=list)
+    """Latencies of the answers served from the answer cache (their timings name "cache")."""
 
     @property
     def requests(self) -> int:
@@ -84,7 +87,29 @@ class LoadResult:
             "p50": percentile(self.latencies_ms, 50),
             "p95": percentile(self.latencies_ms, 95),
             "p99": percentile(self.latencies_ms, 99),
+            "cached": len(self.cached_ms),
         }
+
+    def split(self) -> dict[str, float]:
+        """p50/p95 of the cached answers and of the computed ones, apart."""
+        computed = _without(self.latencies_ms, self.cached_ms)
+        out: dict[str, float] = {}
+        for label, values in (("cached", self.cached_ms), ("computed", computed)):
+            if values:
+                out[f"{label}_p50"] = percentile(values, 50)
+                out[f"{label}_p95"] = percentile(values, 95)
+        return out
+
+
+def _without(values: list[float], removed: list[float]) -> list[float]:
+    left = Counter(removed)
+    out = []
+    for value in values:
+        if left[value]:
+            left[value] -= 1
+        else:
+            out.append(value)
+    return out
 
 
 async def _client(
@@ -101,11 +126,22 @@ async def _client(
         try:
             response = await http.post(url, json={"question": question})
             if response.status_code == 200:
-                result.latencies_ms.append((time.perf_counter() - start) * 1000)
+                ms = (time.perf_counter() - start) * 1000
+                result.latencies_ms.append(ms)
+                if "cache" in (_json(response).get("timings_ms") or {}):
+                    result.cached_ms.append(ms)
             else:
                 result.errors[f"HTTP {response.status_code}"] += 1
         except httpx.HTTPError as exc:
             result.errors[exc.__class__.__name__] += 1
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 async def run_load(
@@ -149,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mix = realistic_mix(load_mix_questions()) if args.mix else None
     result = asyncio.run(run_load(args.url, args.clients, args.seconds, mix=mix))
-    for key, value in result.summary().items():
-        print(f"{key:10s} {value}")
+    for key, value in {**result.summary(), **result.split()}.items():
+        print(f"{key:12s} {value}")
     for kind, count in result.errors.items():
         print(f"error {kind}: {count}")
     return 1 if result.errors else 0

@@ -31,7 +31,8 @@ def normalise(text: str) -> str:
 
 
 class AnswerCache:
-    """Thread-safe LRU of answers with hit and miss counters (for metrics)."""
+    """Thread-safe LRU of answers with hit and miss counters (for metrics): each question
+    asked counts once, as a hit or a miss."""
 
     def __init__(self, max_entries: int) -> None:
         self._max = max_entries
@@ -39,24 +40,34 @@ class AnswerCache:
         self._generation: int | None = None
         self._read_generation: Callable[[], int] | None = None
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[bool], None]] = []
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Key) -> Answer | None:
+    def subscribe(self, listener: Callable[[bool], None]) -> None:
+        """Call ``listener(hit)`` once per question counted (e.g. to export the hit rate)."""
+        self._listeners.append(listener)
+
+    def get(self, key: Key, *, count_miss: bool = True) -> Answer | None:
+        """The kept answer, counted as a hit; None, counted as a miss when ``count_miss``."""
         with self._lock:
             if key[0] != self._generation:  # the store changed: every answer may have too
                 self._entries.clear()
                 self._generation = key[0]
             answer = self._entries.get(key)
-            if answer is None:
+            if answer is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            elif count_miss:
                 self.misses += 1
+            else:
                 return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return answer
+        for listener in self._listeners:
+            listener(answer is not None)
+        return answer
 
     def put(self, key: Key, answer: Answer) -> None:
         with self._lock:
@@ -106,20 +117,23 @@ class AnswerCache:
     def lookup(
         self, question: str, history: Sequence[str] = (), *, id: str | None = None
     ) -> Answer | None:
-        """The kept answer to this question, or None (counted as a miss); for a server that
-        wants to answer hits without waiting for a slot among the questions being computed."""
+        """The kept answer to this question (counted as a hit), or None; for a server that
+        wants to answer hits without waiting for a slot among the questions being computed.
+        None is not counted as a miss: the answer call that follows counts the question."""
         if self._read_generation is None or not isinstance(question, str):
             return None
-        return self._hit(self._key(question, history), question, id)
+        return self._hit(self._key(question, history), question, id, count_miss=False)
 
     def _key(self, question: str, history: Sequence[str]) -> Key:
         assert self._read_generation is not None
         turns = tuple(normalise(turn) for turn in history if isinstance(turn, str))
         return (self._read_generation(), normalise(question), turns)
 
-    def _hit(self, key: Key, question: str, id: str | None) -> Answer | None:
+    def _hit(
+        self, key: Key, question: str, id: str | None, *, count_miss: bool = True
+    ) -> Answer | None:
         start = time.perf_counter()
-        hit = self.get(key)
+        hit = self.get(key, count_miss=count_miss)
         if hit is None:
             return None
         ms = (time.perf_counter() - start) * 1000

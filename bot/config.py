@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="Folder of the shipped source documents.")
     cache_dir: Path = Field(
         Path(".painbot/cache"),
-        description="Derived data kept between starts (sentence vectors); safe to delete.",
+        description="Derived data kept between starts (the corpus index: passages, BM25 index "
+        "and word counts per store generation; sentence vectors of old stores); safe to delete.",
     )
     max_file_mb: float = Field(
         20,

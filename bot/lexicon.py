@@ -8,10 +8,12 @@ word knowledge (lay terms, drug families, stopwords) comes from corpus/vocabular
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -112,12 +114,23 @@ def about_another_drug(
     return bool(named) and not named & asked_drugs
 
 
+_ACRONYM_PAREN = re.compile(r"\(([A-Z][A-Za-z]{1,6})\)")
+_NOT_IN_WORD_RUN = re.compile(r"[^\w\s-]")
+
+
 def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
-    """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}."""
+    """'complex regional pain syndrome (CRPS)' -> {'crps': 'complex regional pain syndrome'}.
+
+    Questions are matched lower-cased, so an acronym that is an everyday word ("IS", "OF",
+    "WHO", which a big corpus defines) would be read into nearly every question: those are
+    left out, as is a "long form" no longer than its acronym ("T (Treg)").
+    """
     found: dict[str, str] = {}
     for text in texts:
-        for match in _ACRONYM.finditer(text):
+        for match in _acronym_matches(text):
             acronym = match.group(2)
+            if acronym.lower() in STOPWORDS:
+                continue
             letters = [c.lower() for c in acronym if c.isupper()] or [acronym[0].lower()]
             words = match.group(1).split()
             # Take the shortest tail of words whose initials (hyphen parts too) spell it.
@@ -125,28 +138,90 @@ def find_acronyms(texts: Iterable[str]) -> dict[str, str]:
                 tail = words[start:]
                 initials = [part[0].lower() for w in tail for part in w.split("-") if part]
                 if initials == letters:
-                    found.setdefault(acronym.lower(), " ".join(tail).lower())
+                    long_form = " ".join(tail).lower()
+                    if len(long_form) > len(acronym):
+                        found.setdefault(acronym.lower(), long_form)
                     break
     return found
 
 
-class Lexicon:
-    """IDF weights and acronyms of one set of passages; rebuilt when the store changes."""
+def _acronym_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches ``_ACRONYM.finditer(text)`` gives, found without trying every position.
 
-    def __init__(self, texts: Sequence[str], vocabulary: Vocabulary | None = None) -> None:
-        self.vocabulary = vocabulary or default_vocabulary()
+    A match's words hold only word characters, spaces and hyphens and end at "(ACRONYM)", so
+    it starts after the last other character before that parenthesis: searching from there
+    finds the same leftmost match. Scanning whole abstracts from every word cost seconds on
+    a store of thousands of them.
+    """
+    if "(" not in text:
+        return
+    stops = [m.start() for m in _NOT_IN_WORD_RUN.finditer(text)]
+    for paren in _ACRONYM_PAREN.finditer(text):
+        before = bisect.bisect_left(stops, paren.start()) - 1
+        start = stops[before] + 1 if before >= 0 else 0
+        match = _ACRONYM.search(text, start, paren.end())
+        if match is not None:
+            yield match
+
+
+@dataclass(frozen=True)
+class LexiconStats:
+    """The word statistics of a set of passages (what Lexicon needs of their texts); kept
+    with the keyword index (bot/corpus_index.py) so a start need not recount them."""
+
+    n_docs: int
+    df: Mapping[str, int]
+    """Stemmed content term -> number of passages holding it."""
+    words: tuple[str, ...]
+    """Distinct lower-cased words of five letters or more, sorted (spelling candidates)."""
+    acronyms: Mapping[str, str]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> LexiconStats:
         df: Counter[str] = Counter()
         words: set[str] = set()
         for text in texts:
             df.update(set(terms(text)))
             words.update(w for w in _WORD.findall(text.lower()) if len(w) >= 5)
+        return cls(max(1, len(texts)), dict(df), tuple(sorted(words)), find_acronyms(texts))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n_docs": self.n_docs,
+            "df": dict(self.df),
+            "words": list(self.words),
+            "acronyms": dict(self.acronyms),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LexiconStats:
+        return cls(
+            int(data["n_docs"]),
+            {str(k): int(v) for k, v in data["df"].items()},
+            tuple(str(w) for w in data["words"]),
+            {str(k): str(v) for k, v in data["acronyms"].items()},
+        )
+
+
+class Lexicon:
+    """IDF weights and acronyms of one set of passages; rebuilt when the store changes."""
+
+    def __init__(
+        self,
+        texts: Sequence[str] = (),
+        vocabulary: Vocabulary | None = None,
+        stats: LexiconStats | None = None,
+    ) -> None:
+        """From the passages' ``texts``, or their ``stats`` counted before."""
+        self.vocabulary = vocabulary or default_vocabulary()
+        stats = stats or LexiconStats.of(texts)
         self._words_by_start: dict[str, list[str]] = {}
-        for word in sorted(words):
+        for word in stats.words:
             self._words_by_start.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
-        self.n_docs = max(1, len(texts))
-        self._df = df
-        self.acronyms = find_acronyms(texts)
+        self.n_docs = stats.n_docs
+        self._df = stats.df
+        self.acronyms = stats.acronyms
 
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n_docs + 1) / (self._df.get(term, 0) + 0.5))
@@ -214,11 +289,17 @@ class Lexicon:
         for acronym, long_form in self.acronyms.items():
             # Substring first: a big corpus defines thousands of acronyms, and compiling a
             # pattern for each one on every question cost more than the rest of the answer.
-            named = acronym in lower and re.search(rf"\b{re.escape(acronym)}\b", lower)
-            if named and long_form not in lower:
+            named = acronym in lower and _has_words(acronym, lower)
+            spelled = long_form in lower and _has_words(long_form, lower)
+            if named and not spelled:
                 extra.append(long_form)
-            elif long_form in lower and not named:
+            elif spelled and not named:
                 extra.append(acronym.upper())
         if synonyms:
             extra.append(" ".join(sorted(synonyms)))
         return f"{query} ({'; '.join(extra)})" if extra else query
+
+
+def _has_words(words: str, text: str) -> bool:
+    """Whether ``text`` holds ``words`` as whole words (both lower-cased)."""
+    return re.search(rf"\b{re.escape(words)}\b", text) is not None

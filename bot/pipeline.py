@@ -70,8 +70,8 @@ class Bot:
             self.chat_model = make_chat_model(settings)
 
     def _build_lexicon(self) -> Lexicon:
-        passages = self.retriever.keyword.passages
-        lexicon = Lexicon([p.text for p in passages], self.vocabulary)
+        passages = self.retriever.corpus.passages
+        lexicon = Lexicon(vocabulary=self.vocabulary, stats=self.retriever.corpus.stats)
         # Sentence vectors come from the store; a store made before they were stored gets them
         # made now, not during the first answers.
         snapshot = self.settings.cache_dir / "sentence-vectors.npz"
@@ -179,7 +179,9 @@ class Bot:
     ) -> tuple[list[Passage], Vectors]:
         """The passages for the analysis's query, and the query's vector."""
         query = analysis.query
-        same = query == analysis.question
+        # A query that is the question itself, only normalised (case, spacing), has the
+        # question's meaning: its vector is the question's, not a second embedding.
+        same = query in (analysis.question, analysis.text)
         vector = question_vector if same else self.embedder.embed_query(query)
         return self.retriever.retrieve(query, self.settings.answer_pool, vector=vector), vector
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -15,6 +16,7 @@ from bot.types import Passage
 from bot.vector_cache import VectorCache
 
 if TYPE_CHECKING:
+    from bot.corpus_index import CorpusIndex
     from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -26,15 +28,16 @@ SIMILARITY_FILL = 20
 class KeywordIndex:
     """BM25 over every active passage, with the English stemmer and stopwords."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    def __init__(self, passages: Sequence[Passage], index: Any = None) -> None:
+        """Index ``passages``, or take ``index``, their BM25 index built before (see load)."""
         import bm25s
         import Stemmer
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
         self.passages = list(passages)
-        self._index: Any = None
-        if self.passages:
+        self._index: Any = index
+        if self.passages and index is None:
             # Section titles are indexed too: "About the Author" answers "who wrote it?".
             tokens = bm25s.tokenize(
                 [f"{p.section}\n{p.text}" if p.section else p.text for p in self.passages],
@@ -44,6 +47,24 @@ class KeywordIndex:
             )
             self._index = bm25s.BM25()
             self._index.index(tokens, show_progress=False)
+
+    def save(self, folder: Path) -> None:
+        """Write the BM25 index into ``folder`` (bm25s's own files: arrays and JSON)."""
+        if self._index is not None:
+            self._index.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, passages: Sequence[Passage]) -> KeywordIndex:
+        """The index ``save`` wrote for these same passages, in the same order."""
+        import bm25s
+
+        if not passages:
+            return cls(passages)
+        index = bm25s.BM25.load(str(folder), show_progress=False)
+        indexed = int(index.scores["num_docs"])
+        if indexed != len(passages):
+            raise ValueError(f"the index holds {indexed} passages, not {len(passages)}")
+        return cls(passages, index)
 
     def search(self, query: str, k: int) -> list[Passage]:
         if self._index is None or not query.strip():
@@ -88,12 +109,19 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.cache = cache
-        self.keyword = KeywordIndex(store.all_passages())
-        self.generation = store.generation()
+        self.corpus: CorpusIndex
+        self.keyword: KeywordIndex
+        self.generation: int
+        self.refresh()
 
     def refresh(self) -> None:
-        self.keyword = KeywordIndex(self.store.all_passages())
-        self.generation = self.store.generation()
+        """Take the store's current passages: their keyword index and word statistics are read
+        from the cache folder when a start or an ingest wrote them for this generation."""
+        from bot.corpus_index import load_corpus_index
+
+        self.corpus = load_corpus_index(self.store, self.settings.cache_dir)
+        self.keyword = self.corpus.keyword
+        self.generation = self.corpus.generation
 
     def retrieve(
         self,

@@ -15,8 +15,10 @@ import functools
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
@@ -155,6 +157,12 @@ def chunk_metadata(chunk: Chunk, record: SourceRecord) -> dict[str, Any]:
     return meta
 
 
+_CLIENTS_LOCK = threading.RLock()
+"""Chroma keeps one system per folder in class-level dictionaries that are not thread-safe:
+two threads reopening the store at once (two API requests right after a re-ingest) could
+drop each other's entry mid-construction (KeyError, a 503 for the patient)."""
+
+
 def _make_client(settings: Settings) -> Any:
     name = settings.collection
     if not _COLLECTION_NAME.match(name + MANIFEST_SUFFIX) or len(name) < 3:
@@ -183,7 +191,8 @@ def _make_client(settings: Settings) -> Any:
                 settings=chroma_settings,
             )
         settings.store_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
+        with _CLIENTS_LOCK:
+            return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except StoreError:
         raise
     except Exception as exc:
@@ -309,6 +318,21 @@ class ChunkStore:
         """A counter bumped on every change; readers poll it to know when to refresh."""
         return int(self._manifest_metadata().get("generation", 0))
 
+    def local_folder(self) -> Path | None:
+        """The folder of an on-disk store; None for a Chroma server."""
+        return None if self._settings.chroma_url else self._settings.store_dir.resolve()
+
+    def identity(self) -> str:
+        """Names this store's collections as they exist now: a rebuilt store (whose
+        generation counts again from 0) gets another identity. Read afresh, not remembered,
+        so a rebuild by another process is seen."""
+        chunks = self._client.get_collection(self._name, embedding_function=None)
+        manifest = self._client.get_collection(
+            self._name + MANIFEST_SUFFIX, embedding_function=None
+        )
+        where = self._settings.chroma_url or str(self._settings.store_dir.resolve())
+        return f"{where}|{self._name}|{chunks.id}|{manifest.id}"
+
     def _bump_generation(self) -> None:
         meta = self._manifest_metadata()
         before = int(meta.get("generation", 0))
@@ -326,24 +350,31 @@ class ChunkStore:
         """
         generation = self.generation()
         if generation != self._seen_generation and not self._settings.chroma_url:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            identifier = getattr(self._client, "_identifier", None)
-            if identifier is not None:
-                # Chroma caches one system per folder; dropping it makes every client of this
-                # folder in the process load a fresh one (the old one is left to the GC, since
-                # a query on another thread may still be using it).
-                SharedSystemClient._identifier_to_system.pop(identifier, None)
-                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
-            self._client = _make_client(self._settings)
-            self._chunks = self._client.get_collection(self._name, embedding_function=None)
-            self._manifest = self._client.get_collection(
-                self._name + MANIFEST_SUFFIX, embedding_function=None
-            )
-            self._sentences = _get_collection(self._client, self._name + SENTENCES_SUFFIX)
-            log.info("store changed (generation %d): reopened it", generation)
+            with _CLIENTS_LOCK:
+                # Another thread may have reopened it while this one waited.
+                if generation != self._seen_generation:
+                    self._reopen()
+                    log.info("store changed (generation %d): reopened it", generation)
+                self._seen_generation = generation
         self._seen_generation = generation
         return generation
+
+    def _reopen(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = getattr(self._client, "_identifier", None)
+        if identifier is not None:
+            # Chroma caches one system per folder; dropping it makes every client of this
+            # folder in the process load a fresh one (the old one is left to the GC, since
+            # a query on another thread may still be using it).
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self._client = _make_client(self._settings)
+        self._chunks = self._client.get_collection(self._name, embedding_function=None)
+        self._manifest = self._client.get_collection(
+            self._name + MANIFEST_SUFFIX, embedding_function=None
+        )
+        self._sentences = _get_collection(self._client, self._name + SENTENCES_SUFFIX)
 
     def sources(self) -> dict[str, SourceRecord]:
         """The manifest: every live source with its version, hash and front matter."""
@@ -365,7 +396,14 @@ class ChunkStore:
     def _active_versions(self) -> dict[str, str]:
         generation = self._reload_if_changed()
         if self._active_cache is None or self._active_cache[0] != generation:
-            versions = {sid: rec.version for sid, rec in self.sources().items()}
+            # The versions alone: parsing every source's front matter cost most of a first
+            # answer's time on a store of thousands of sources.
+            versions = {
+                source_id: str(meta["version"])
+                for ids, metas, _docs in self._pages(self._manifest, documents=False)
+                for source_id, meta in zip(ids, metas, strict=True)
+                if meta and "version" in meta
+            }
             self._active_cache = (generation, versions)
         return self._active_cache[1]
 
@@ -578,7 +616,7 @@ class ChunkStore:
                 include=["documents", "metadatas", "distances"],
             )
             passages = [
-                _passage(doc, meta, 1.0 - float(dist))
+                stored_passage(doc, meta, 1.0 - float(dist))
                 for doc, meta, dist in zip(
                     result["documents"][0],
                     result["metadatas"][0],
@@ -598,7 +636,7 @@ class ChunkStore:
         for _ids, metas, docs in self._pages(self._chunks, documents=True):
             for meta, doc in zip(metas, docs, strict=True):
                 if _is_live(meta, doc, active):
-                    out.append(_passage(doc, meta, 0.0))
+                    out.append(stored_passage(doc, meta, 0.0))
         out.sort(key=lambda p: (p.source_id, int(p.metadata.get("index", 0))))
         return out
 
@@ -642,7 +680,8 @@ def _is_live(meta: dict[str, Any] | None, document: str | None, active: dict[str
     return active.get(str(meta.get("source_id"))) == meta.get("version")
 
 
-def _passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:
+def stored_passage(text: str, meta: dict[str, Any], similarity: float) -> Passage:
+    """The Passage of a chunk record's text and metadata."""
     return Passage(
         chunk_id=str(meta.get("chunk_id")),
         source_id=str(meta.get("source_id")),

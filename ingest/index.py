@@ -19,6 +19,7 @@ from typing import Any, cast
 import numpy as np
 
 from bot.config import Settings
+from bot.corpus_index import write_corpus_index
 from bot.embeddings import Embedder, Vectors, load_embedder, model_id_for
 from bot.review import check_reviews
 from bot.store import ChunkStore, SourceRecord, record_id
@@ -283,6 +284,10 @@ def ingest_paths(
     if prune:
         report.deleted = _prune(store, paths, {d.source_id for d, _ in loaded.documents}, report)
     report.sentence_backfill = store_missing_sentences(store, embedder)
+    try:  # the keyword index and word counts of this generation, so the next start reads them
+        write_corpus_index(store, settings.cache_dir)
+    except OSError as exc:
+        log.warning("could not save the corpus index (%s); the next start builds it", exc)
     reviews = check_reviews((sid, rec.metadata) for sid, rec in store.sources().items())
     report.overdue = [status.to_json() for status in reviews.overdue]
     report.unreviewed = len(reviews.unreviewed)

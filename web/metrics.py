@@ -1,5 +1,6 @@
 """Prometheus metrics for /metrics: requests, latency by route and verdict, rate-limited and
-queue-full replies. Summed over worker processes when PROMETHEUS_MULTIPROC_DIR is set."""
+queue-full replies, answer cache hits and misses. Summed over worker processes when
+PROMETHEUS_MULTIPROC_DIR is set."""
 
 from __future__ import annotations
 
@@ -78,12 +79,27 @@ class Metrics:
         self.rate_limited = Counter(
             "painbot_rate_limited", "Requests refused with 429 (too fast).", registry=self.registry
         )
+        self.cache_hits = Counter(
+            "painbot_answer_cache_hits",
+            "Questions answered from the answer cache (the same question asked before).",
+            registry=self.registry,
+        )
+        self.cache_misses = Counter(
+            "painbot_answer_cache_misses",
+            "Questions the answer cache did not hold, so the bot computed the answer "
+            "(hit rate = hits / (hits + misses)).",
+            registry=self.registry,
+        )
         self.queue_full = Counter(
             "painbot_queue_full",
             "Questions refused because every answer slot and queue place was taken.",
             ["channel"],
             registry=self.registry,
         )
+
+    def count_cache(self, hit: bool) -> None:
+        """One question looked up in the answer cache (bot/answer_cache.py)."""
+        (self.cache_hits if hit else self.cache_misses).inc()
 
     def observe_answer(self, channel: str, verdict: str, seconds: float) -> None:
         self.answers.labels(channel, verdict).observe(seconds)

@@ -100,6 +100,9 @@ def create_app(
     app.state.bot, app.state.feedback, app.state.gate = bot, feedback, gate
     app.state.load_error = load_error
     metrics = app.state.metrics = Metrics()
+    cache = getattr(bot, "answer_cache", None)
+    if cache is not None:  # the page and the API ask through the same cache: both counted
+        cache.subscribe(metrics.count_cache)
     transcripts = (
         TranscriptLog(settings.transcript_log, settings.transcript_retention_days)
         if settings.transcript_log
@@ -128,7 +131,6 @@ def create_app(
             return limited
         if bot is None:
             return _error(503, load_error or texts.STORE_MISSING, 30)
-        cache = getattr(bot, "answer_cache", None)
         started = time.perf_counter()
         try:
             # A question answered before needs no slot among the questions being computed.

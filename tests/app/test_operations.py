@@ -195,3 +195,18 @@ def _ready(url: str) -> bool:
         return httpx.get(f"{url}/api/ready", timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_metrics_count_answer_cache_hits_and_misses_once_per_question(
+    corpus_settings: Settings,
+) -> None:
+    import bot as painbot
+
+    loaded = painbot.load(corpus_settings)  # the answer cache is on by default
+    client = TestClient(app_module.build(corpus_settings, loaded))
+    for question in ("What is ketamine?", "What is ketamine?", "What is psilocybin?"):
+        assert client.post("/api/ask", json={"question": question}).status_code == 200
+    text = client.get("/metrics").text
+    assert sample(text, "painbot_answer_cache_hits_total") == 1
+    assert sample(text, "painbot_answer_cache_misses_total") == 2
+    assert loaded.answer_cache.stats()["hit_rate"] == round(1 / 3, 4)

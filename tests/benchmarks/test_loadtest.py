@@ -27,11 +27,13 @@ def test_load_counts_answers_and_errors() -> None:
     calls = {"n": 0}
 
     @app.post("/api/ask")
-    async def ask(body: dict[str, str]) -> dict[str, str]:
+    async def ask(body: dict[str, str]) -> dict[str, object]:
         calls["n"] += 1
         if calls["n"] % 5 == 0:
             raise HTTPException(status_code=503, detail="busy")
-        return {"verdict": "answered", "text": body["question"]}
+        # Every other answer as the answer cache gives it (its timings name the cache).
+        timings = {"total": 0.1, "cache": 0.1} if calls["n"] % 2 else {"total": 5.0}
+        return {"verdict": "answered", "text": body["question"], "timings_ms": timings}
 
     server, url = _serve(app)
     try:
@@ -49,6 +51,9 @@ def test_load_counts_answers_and_errors() -> None:
     assert summary["ok"] > 0
     assert result.errors["HTTP 503"] == calls["n"] // 5
     assert summary["p50"] <= summary["p95"] <= summary["p99"]
+    odd_ok = sum(1 for n in range(1, calls["n"] + 1) if n % 2 and n % 5)
+    assert 0 < summary["cached"] == odd_ok and summary["cached"] < summary["ok"]
+    assert {"cached_p50", "cached_p95", "computed_p50", "computed_p95"} <= set(result.split())
 
 
 def test_realistic_mix_is_mostly_the_top_20_and_otherwise_never_repeats() -> None:

@@ -145,3 +145,18 @@ def test_lookup_gives_a_kept_answer_without_computing_one() -> None:
     found = cache.lookup("What is ketamine?", id="c")
     assert found is not None and found.text == first.text and found.id == "c"
     assert cache.lookup("What is ketamine?", ("earlier?",)) is None and bot.calls == 1
+
+
+def test_a_question_looked_up_then_answered_counts_once() -> None:
+    """A server looks a question up before it queues it; the answer call then counts it."""
+    bot, cache = _cached()
+    seen: list[bool] = []
+    cache.subscribe(seen.append)
+    assert cache.lookup("What is ketamine?") is None
+    bot.answer("What is ketamine?")  # the miss, counted here
+    assert cache.lookup("What is ketamine?") is not None  # a hit served before the queue
+    assert cache.lookup("What is esketamine?") is None
+    bot.answer("What is esketamine?")
+    bot.answer("What is ketamine?")  # a hit through the answer call
+    assert (cache.hits, cache.misses) == (2, 2) and seen == [False, True, False, True]
+    assert cache.stats()["hit_rate"] == 0.5
