@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import (
+    answer_pairs,
     grounding,
     plots,
     questions,
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     if engine is None:
         rows.append(["question sets", "skipped", "bot.load is missing (query side not written)"])
     all_answers = []
+    all_leads: list[str] = []
     for label, path in (
         ("ours", questions.QUESTIONS_FILE),
         ("shared", questions.SHARED_QUESTIONS_FILE),
@@ -207,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         rep = questions.run_questions(engine, questions.load_questions(path))
         all_answers += [a.text for _, a in rep.answers if a.verdict.value == "answered"]
+        all_leads += [" ".join(p.text for p in a.plain) for _, a in rep.answers if a.plain]
         rows.append(
             [f"questions ({label}, {rep.n}): expected-source hit", _f(rep.source_hit_rate), ""]
         )
@@ -245,6 +248,30 @@ def main(argv: list[str] | None = None) -> int:
 
     if engine is not None:
         rows += safety_set_rows(engine)
+        pairs = answer_pairs.score_pairs(engine)
+        rows.append(
+            [
+                f"answer pairs ({pairs.questions} q): sentence precision",
+                _f(pairs.precision),
+                f"{pairs.shown_labelled} labelled shown sentences, {pairs.shown_unlabelled} "
+                "unlabelled (not counted)",
+            ]
+        )
+        rows.append(
+            [
+                "answer pairs: caveat coverage",
+                _f(pairs.caveat_coverage),
+                f"{pairs.caveats_needed} shown claims that need a caveat",
+            ]
+        )
+        lead = readability.answer_grades(all_leads)
+        rows.append(
+            [
+                f"FK grade: answer lead, plain sentences ({lead.n})",
+                f"median {_f(lead.median, 1)}",
+                "",
+            ]
+        )
 
     rows += evidence_model_rows()
     if not args.quick:

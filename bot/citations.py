@@ -20,6 +20,18 @@ def is_article(passage: Passage) -> bool:
     return passage.source_id == "article" or passage.metadata.get("kind") == "article"
 
 
+def is_news(passage: Passage) -> bool:
+    """A news report (its record says so in its label or outlet): never a checked finding."""
+    meta = passage.metadata
+    described = f"{meta.get('short_citation', '')} {meta.get('journal', '')}".lower()
+    return "news" in described
+
+
+def is_checked_finding(passage: Passage) -> bool:
+    """A checked research source (not the article, a news report or an unverified note)."""
+    return not is_article(passage) and not is_news(passage) and is_verified(passage)
+
+
 def citation_label(passage: Passage) -> str:
     meta = passage.metadata
     if is_article(passage):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
+from bot import prompts
 from bot.config import Settings
 from bot.errors import PainbotError, StoreMissingError
 from bot.types import Answer, Passage
@@ -68,6 +69,12 @@ def _load_bot(settings: Settings) -> Bot:
 def render_answer(answer: Answer) -> str:
     """Plain text: the answer, numbered sources with labels and links, the disclaimer."""
     blocks = [answer.text]
+    if answer.words:
+        blocks.append(
+            "\n".join(
+                [prompts.WORDS_TO_KNOW] + [f"- {w.term}: {w.definition}" for w in answer.words]
+            )
+        )
     if answer.citations:
         lines = ["Sources:"]
         for c in answer.citations:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import prompts
-from bot.citations import is_article, is_verified, make_citation
+from bot.citations import is_article, is_checked_finding, is_news, is_verified, make_citation
 from bot.config import ComposeWeights
 from bot.embeddings import Vectors
+from bot.glossary import words_in
+from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
+from bot.lead import AnswerAids, Lead, caveats_of, claims_in, lead_of
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
-from bot.types import AnswerPart, Citation, Passage
+from bot.types import AnswerPart, Citation, GlossaryEntry, Passage, PlainPoint
 from bot.understand import QuestionAnalysis
 from bot.vector_cache import VectorCache
 
@@ -33,6 +36,14 @@ _WEAK_EVIDENCE = re.compile(
     re.I,
 )
 NEAR_DUPLICATE = 0.9
+EXTRA_WITH_LEAD = 2
+"""With a plain lead, quoted sentences beyond the exact words behind it."""
+KEEP_WITH_LEAD = 0.1
+"""With a plain lead, those extra sentences must be this close to the best one."""
+PART_COVERED = 0.55
+"""A part of a multi-part question counts as answered by a sentence this similar to it."""
+PART_UNRELATED = 0.4
+"""A part is named as not covered only when no sentence at all comes this close to it."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,10 @@ class Composed:
     """The answer sentences (without headings or citation marks), each verbatim."""
     parts: tuple[AnswerPart, ...] = ()
     note: str = ""
+    plain: tuple[PlainPoint, ...] = ()
+    """Plain-language sentences leading the answer, each citing retrieved, shown passages."""
+    words: tuple[GlossaryEntry, ...] = ()
+    """"Words to know" for hard words in the answer."""
 
 
 @dataclass(frozen=True)
@@ -125,16 +140,18 @@ def _candidates(
 
 
 def _checked(candidate: _Candidate) -> bool:
-    return not is_article(candidate.passage) and is_verified(candidate.passage)
+    return is_checked_finding(candidate.passage)
 
 
 def _select(
-    candidates: list[_Candidate], max_sentences: int, keep_within: float
+    candidates: list[_Candidate], max_sentences: int, keep_within: float, min_relevance: float
 ) -> list[_Candidate]:
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     if not ranked:
         return []
-    floor = ranked[0].score - keep_within
+    # Beyond the best sentence, none below the relevance floor, rather than filling to a count
+    # (the best one stays: whether the sources cover the question is the evidence step's call).
+    floor = max(ranked[0].score - keep_within, min(min_relevance, ranked[0].score))
     chosen: list[_Candidate] = []
     for candidate in ranked:
         if len(chosen) >= max_sentences or candidate.score < floor:
@@ -146,8 +163,9 @@ def _select(
         # A checked source's finding on exactly what was asked must not be crowded out by the
         # article's more fluent claims (the guideline's "weak evidence for migraine").
         finding = next((c for c in ranked if _checked(c) and c.names_everything_asked), None)
-        if finding is not None:  # not among the chosen, by the test above
-            chosen = [*chosen[: max_sentences - 1], finding]
+        if finding is not None and finding.score >= min(min_relevance, ranked[0].score):
+            # In place of the last one, but never of the best one.
+            chosen = [*chosen[: max(max_sentences - 1, 1)], finding]
     return chosen
 
 
@@ -159,11 +177,28 @@ def compose_answer(
     lexicon: Lexicon,
     max_sentences: int,
     weights: ComposeWeights | None = None,
+    lead: Lead | None = None,
+    aids: AnswerAids | None = None,
 ) -> Composed:
-    """Build the cited answer for ``analysis`` (its expanded query) from ``passages``."""
+    """Build the cited answer for ``analysis`` (its expanded query) from ``passages``.
+
+    With a plain ``lead`` (bot/lead.py), the answer leads with it and quotes, under it, the
+    exact words of its backing passages (all retrieved) plus the best retrieved sentence; a
+    quoted claim brings the plain caveats ``aids`` name for it, when their passages were
+    retrieved too.
+    """
     weights = weights or ComposeWeights()
+    lead = lead or Lead()
     candidates = _candidates(analysis, query_vector, passages, cache, lexicon, weights)
-    chosen = _select(candidates, max_sentences, weights.keep_within)
+    if lead:
+        chosen = _select(candidates, EXTRA_WITH_LEAD, KEEP_WITH_LEAD, weights.min_relevance)
+    else:
+        chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
+    chosen, uncovered = _cover_parts(lead, chosen, candidates)
+    if aids is not None and aids.plain:
+        lead = _with_claim_caveats(aids, lead, chosen, passages)
+    if lead:
+        chosen = _dedupe(chosen + _backing_sentences(lead, chosen, cache))
     if not chosen:
         return Composed("", (), ())
     kept = [(c.sentence, c.passage) for c in chosen]
@@ -188,38 +223,149 @@ def compose_answer(
     )
     if checked_on_topic and article_on_topic:
         note = prompts.DISAGREEMENT_NOTE
-    return group_by_source(kept, note)
-
-
-def group_by_source(kept: Sequence[tuple[str, Passage]], note: str = "") -> Composed:
-    """Cited sentences grouped under headings saying whose statements they are (checked
-    findings first, then unverified references, then the article's author), sources
-    numbered in order of first use."""
-    groups = (
-        (prompts.LEAD_VERIFIED, [k for k in kept if not is_article(k[1]) and is_verified(k[1])]),
-        (prompts.LEAD_OTHER, [k for k in kept if not is_article(k[1]) and not is_verified(k[1])]),
-        (prompts.LEAD_ARTICLE, [k for k in kept if is_article(k[1])]),
-    )
+    note = "\n\n".join([*([note] if note else []), *uncovered])
     numbers: dict[str, int] = {}
     citations: list[Citation] = []
+    plain = tuple(
+        PlainPoint(
+            s.text,
+            tuple(_number(p, numbers, citations) for p in lead.backing[s.id]),
+            s.role,
+        )
+        for s in lead.sentences
+    )
+    return group_by_source(kept, note, numbers, citations, plain)
+
+
+def _with_claim_caveats(
+    aids: AnswerAids, lead: Lead, chosen: Sequence[_Candidate], passages: Sequence[Passage]
+) -> Lead:
+    """``lead`` plus the caveats of the quoted claims (a quoted benefit brings its limit)."""
+    retrieved = {p.chunk_id: p for p in passages}
+    have = list(lead.sentences)
+    claims = [
+        s
+        for s in claims_in(aids, [(c.passage, c.vector) for c in chosen], retrieved)
+        if s not in have
+    ]
+    extra = [s for s in caveats_of(aids, [*have, *claims], retrieved) if s not in claims]
+    return lead_of(aids, [*have, *extra], retrieved) if extra else lead
+
+
+def _cover_parts(
+    lead: Lead, chosen: list[_Candidate], candidates: Sequence[_Candidate]
+) -> tuple[list[_Candidate], list[str]]:
+    """A quoted sentence for each part of the question the plain lead does not answer, or a
+    line naming the part as not covered when nothing retrieved comes close to it."""
+    uncovered: list[str] = []
+    for part, vector in lead.open_parts:
+        v = vector.reshape(-1)
+        quoted = max(candidates, key=lambda c: float(c.vector @ v), default=None)
+        closest = float(quoted.vector @ v) if quoted is not None else 0.0
+        if quoted is not None and closest >= PART_COVERED:
+            if quoted not in chosen:
+                chosen = [*chosen, quoted]
+            continue
+        closest = max([closest, *(float(pv @ v) for pv in lead.vectors.values())])
+        if closest < PART_UNRELATED:
+            uncovered.append(prompts.PART_NOT_COVERED.format(part=part))
+    return chosen, uncovered
+
+
+def _dedupe(chosen: Sequence[_Candidate]) -> list[_Candidate]:
+    out: list[_Candidate] = []
+    for c in chosen:
+        if all(float(c.vector @ o.vector) <= NEAR_DUPLICATE for o in out):
+            out.append(c)
+    return out
+
+
+def _backing_sentences(
+    lead: Lead, chosen: Sequence[_Candidate], cache: VectorCache
+) -> list[_Candidate]:
+    """For each plain sentence (caveats included), the verbatim sentence of its backing
+    passages closest to it: the exact words under the plain ones."""
+    have = {c.sentence for c in chosen}
+    out: list[_Candidate] = []
+    for plain in lead.sentences:
+        backing = lead.backing[plain.id]
+        vector = lead.vectors[plain.id]
+        best: _Candidate | None = None
+        for passage, entry in zip(backing, cache.get(backing), strict=True):
+            for sentence, sv in zip(entry.sentences, entry.vectors, strict=True):
+                # Meaning and shared words, as the plain-language check scores support.
+                fit = COSINE_WEIGHT * float(sv @ vector) + OVERLAP_WEIGHT * word_overlap(
+                    plain.text, sentence
+                )
+                if best is None or fit > best.score:
+                    best = _Candidate(sentence, passage, sv, fit)
+        if best is not None and best.sentence not in have:
+            have.add(best.sentence)
+            out.append(best)
+    return out
+
+
+def _number(passage: Passage, numbers: dict[str, int], citations: list[Citation]) -> int:
+    if passage.chunk_id not in numbers:
+        numbers[passage.chunk_id] = len(numbers) + 1
+        citations.append(make_citation(numbers[passage.chunk_id], passage))
+    return numbers[passage.chunk_id]
+
+
+def group_by_source(
+    kept: Sequence[tuple[str, Passage]],
+    note: str = "",
+    numbers: dict[str, int] | None = None,
+    citations: list[Citation] | None = None,
+    plain: Sequence[PlainPoint] = (),
+) -> Composed:
+    """Cited sentences grouped under headings saying whose statements they are (checked
+    findings first, then unverified references, then news reports, then the article's
+    author), sources numbered in order of first use (after any already in ``numbers``)."""
+    groups = (
+        (prompts.LEAD_VERIFIED, [k for k in kept if is_checked_finding(k[1])]),
+        (
+            prompts.LEAD_OTHER,
+            [
+                k
+                for k in kept
+                if not is_article(k[1]) and not is_news(k[1]) and not is_checked_finding(k[1])
+            ],
+        ),
+        (prompts.LEAD_NEWS, [k for k in kept if is_news(k[1]) and not is_article(k[1])]),
+        (prompts.LEAD_ARTICLE, [k for k in kept if is_article(k[1])]),
+    )
+    numbers = {} if numbers is None else numbers
+    citations = [] if citations is None else citations
     parts: list[AnswerPart] = []
     for heading, group in groups:
         if not group:
             continue
-        items = []
-        for sentence, passage in group:
-            if passage.chunk_id not in numbers:
-                numbers[passage.chunk_id] = len(numbers) + 1
-                citations.append(make_citation(numbers[passage.chunk_id], passage))
-            items.append((sentence, numbers[passage.chunk_id]))
+        items = [(sentence, _number(passage, numbers, citations)) for sentence, passage in group]
         parts.append(AnswerPart(heading, tuple(items)))
     order = tuple(s for part in parts for s, _ in part.items)
-    return Composed(answer_text(parts, note), tuple(citations), order, tuple(parts), note)
+    text = answer_text(parts, note, plain)
+    return Composed(text, tuple(citations), order, tuple(parts), note, tuple(plain))
 
 
-def answer_text(parts: Sequence[AnswerPart], note: str = "") -> str:
-    """Plain text of an answer: optional note, then each heading with its cited sentences."""
+def with_words(composed: Composed, glossary: Sequence[GlossaryEntry]) -> Composed:
+    """``composed`` with "Words to know": glossary entries for the hard words it uses."""
+    text = " ".join([*(p.text for p in composed.plain), *composed.sentences])
+    return replace(composed, words=words_in(text, glossary))
+
+
+def answer_text(
+    parts: Sequence[AnswerPart], note: str = "", plain: Sequence[PlainPoint] = ()
+) -> str:
+    """Plain text of an answer: optional note, the plain-language lead (its lines start with
+    "* "), then each heading with its cited sentences ("- sentence [n]")."""
     blocks = [note] if note else []
+    if plain:
+        lines = [prompts.LEAD_PLAIN]
+        for point in plain:
+            marks = "".join(f"[{n}]" for n in point.citations)
+            lines.append(f"* {point.text} {marks}".rstrip())
+        blocks.append("\n".join(lines))
     for part in parts:
         lines = [part.heading] + [f"- {sentence} [{n}]" for sentence, n in part.items]
         blocks.append("\n".join(lines))
@@ -235,4 +381,11 @@ def parse_answer_line(line: str) -> tuple[str, int] | None:
     return (match.group("sentence"), int(match.group("n"))) if match else None
 
 
-__all__ = ["Composed", "answer_text", "compose_answer", "group_by_source", "parse_answer_line"]
+__all__ = [
+    "Composed",
+    "answer_text",
+    "compose_answer",
+    "group_by_source",
+    "parse_answer_line",
+    "with_words",
+]

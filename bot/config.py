@@ -32,6 +32,11 @@ class ComposeWeights(BaseModel):
     keep_within: float = Field(
         0.22, ge=0, description="Sentences scoring more than this below the best are left out."
     )
+    min_relevance: float = Field(
+        0.5,
+        description="Sentences after the best one scoring below this are left out, rather than "
+        "filling the answer to a count (calibrated on eval/answer_pairs.jsonl).",
+    )
 
 
 class SafetyWeights(BaseModel):

@@ -1,5 +1,6 @@
 """The whole query path: validate -> crisis -> analyse -> route -> retrieve -> evidence ->
-compose -> optional writer -> finish (with the fixed disclaimer), one step a line in Bot.answer."""
+question kind -> plain lead -> compose -> optional writer -> words to know -> finish (with the
+fixed disclaimer), one step a line in Bot.answer."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import prompts
 from bot.clinic import Clinic, with_contact
-from bot.compose import Composed, compose_answer
+from bot.compose import Composed, compose_answer, with_words
 from bot.config import Settings
 from bot.crisis import CrisisCheck
 from bot.embeddings import Embedder, Vectors, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
+from bot.lead import AnswerAids, Lead, plain_lead
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
 from bot.review import check_reviews
@@ -58,6 +60,7 @@ class Bot:
         self.vectors = VectorCache(embedder, store)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
+        self.aids = self._build_aids()
         self._checked = time.monotonic()
         # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
         self.chat_model = chat_model
@@ -75,6 +78,14 @@ class Bot:
         self.vectors.prepare(passages, snapshot, self.embedder.model_id)
         return lexicon
 
+    def _build_aids(self) -> AnswerAids:
+        """The plain-language layer checked against the store's passages, question kinds and
+        the glossary (corpus files beside the documents)."""
+        passages = self.retriever.keyword.passages
+        return AnswerAids.build(
+            self.settings.corpus_dir, self.embedder, passages, self.settings.cache_dir
+        )
+
     def refresh_if_changed(self) -> bool:
         now = time.monotonic()
         if now - self._checked < 2.0:
@@ -84,6 +95,7 @@ class Bot:
             return False
         self.retriever.refresh()
         self.lexicon = self._build_lexicon()
+        self.aids = self._build_aids()
         return True
 
     def search(self, query: str, k: int = 10) -> list[Passage]:
@@ -126,9 +138,12 @@ class Bot:
         passages, query_vector = reply.timed("retrieve", self.retrieve, analysis, vector)
         if not reply.timed("evidence", self.covers, analysis, passages, query_vector):
             return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
-        composed = reply.timed("compose", self.compose, analysis, query_vector, passages)
+        kinds = reply.timed("compose", self.aids.question_kinds, query_vector)
+        lead = reply.timed("compose", self.lead, analysis, verdict, kinds, query_vector, passages)
+        composed = reply.timed("compose", self.compose, analysis, query_vector, passages, lead)
         if self.chat_model is not None and composed.text:
             composed = reply.timed("generate", self.write, analysis, history, passages, composed)
+        composed = reply.timed("compose", with_words, composed, self.aids.glossary)
         return reply.finish_answer(verdict, composed, analysis.query)
 
     def validate(self, question: str, history: Sequence[str]) -> tuple[str, list[str]]:
@@ -190,8 +205,28 @@ class Bot:
         features = self.features(analysis, passages, vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)
 
+    def lead(
+        self,
+        analysis: QuestionAnalysis,
+        verdict: Verdict,
+        kinds: Sequence[str],
+        vector: Vectors,
+        passages: Sequence[Passage],
+    ) -> Lead:
+        """The plain sentences (corpus/plain/) that answer the question's kind, backed only by
+        ``passages``; for a personal request, the cautions about what the asker named first."""
+        personal = verdict is Verdict.PERSONAL_ADVICE
+        parts = self.embedder.embed_documents(list(analysis.parts)) if analysis.parts else ()
+        return plain_lead(
+            self.aids, analysis, kinds, vector, passages, self.lexicon, personal, list(parts)
+        )
+
     def compose(
-        self, analysis: QuestionAnalysis, vector: Vectors, passages: Sequence[Passage]
+        self,
+        analysis: QuestionAnalysis,
+        vector: Vectors,
+        passages: Sequence[Passage],
+        lead: Lead | None = None,
     ) -> Composed:
         return compose_answer(
             analysis,
@@ -201,6 +236,8 @@ class Bot:
             self.lexicon,
             self.settings.max_answer_sentences,
             self.settings.compose,
+            lead,
+            self.aids,
         )
 
     def write(
@@ -281,6 +318,8 @@ class _Reply:
             retrieval_query=query,
             parts=composed.parts if composed else (),
             lead=lead,
+            plain=composed.plain if composed else (),
+            words=composed.words if composed else (),
         )
         return with_contact(answer, self.clinic)
 

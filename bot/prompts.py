@@ -107,6 +107,10 @@ ENGLISH_ONLY_REPLY = (
 LEAD_VERIFIED = "What the checked sources say:"
 LEAD_ARTICLE = "What the article's author says:"
 LEAD_OTHER = "About sources that could not be checked:"
+LEAD_NEWS = "What a news report says (not a research finding):"
+LEAD_PLAIN = "In plain words (written for this project from the sources below):"
+WORDS_TO_KNOW = "Words to know (plain meanings written for this project):"
+PART_NOT_COVERED = "My sources do not cover this part of your question: {part}"
 # Under a quoted passage: whose words they are (from the record's text_kind).
 SUMMARY_PASSAGE_NOTE = (
     "These words come from a short summary of this source written for this project. "

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot import prompts
+
 
 @dataclass(frozen=True)
 class Section:
@@ -128,6 +130,40 @@ class AnswerPart:
 
 
 @dataclass(frozen=True)
+class PlainPoint:
+    """A plain-language sentence written for this project, with the sources that back it."""
+
+    text: str
+    citations: tuple[int, ...]
+    """Numbers of the sources (exact passages) that back the sentence."""
+    role: str = "fact"
+    """benefit, claim, limit, risk, caution, status or fact (from the plain-language file)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": list(self.citations), "role": self.role}
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A hard word, its plain definition and the source that uses it ("Words to know")."""
+
+    term: str
+    definition: str
+    source_id: str
+    section: str = ""
+    forms: tuple[str, ...] = ()
+    """The term and its other forms, as matched in answers (whole words, any case)."""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "term": self.term,
+            "definition": self.definition,
+            "source_id": self.source_id,
+            "section": self.section,
+        }
+
+
+@dataclass(frozen=True)
 class Answer:
     """What every interface renders: the CLI, the chat page, the widget and the JSON API."""
 
@@ -146,6 +182,10 @@ class Answer:
     replies."""
     lead: str = ""
     """Fixed text shown before the parts (the personal-advice decline, a disagreement note)."""
+    plain: tuple[PlainPoint, ...] = ()
+    """Plain-language sentences that lead the answer, each citing the passages backing it."""
+    words: tuple[GlossaryEntry, ...] = ()
+    """"Words to know": glossary entries for hard words in the answer."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,7 +194,11 @@ class Answer:
             "text": self.text,
             "citations": [citation.to_json() for citation in self.citations],
             "lead": self.lead,
+            "plain_heading": prompts.LEAD_PLAIN if self.plain else "",
+            "plain": [point.to_json() for point in self.plain],
             "parts": [part.to_json() for part in self.parts],
+            "words_heading": prompts.WORDS_TO_KNOW if self.words else "",
+            "words": [word.to_json() for word in self.words],
             "disclaimer": self.disclaimer,
             "timings_ms": {name: round(ms, 2) for name, ms in self.timings_ms.items()},
         }

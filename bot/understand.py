@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.lexicon import Lexicon, drug_families_in, looks_non_english, stem
+from bot.question_parts import question_parts
 from bot.vocabulary import Vocabulary
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -110,6 +111,9 @@ class QuestionAnalysis:
     """The search query: resolved text plus context terms, corrections and source words."""
     disagreement_topics: tuple[str, ...]
     """Topics of corpus/vocabulary.toml [[disagreement]] that the question names."""
+    parts: tuple[str, ...] = ()
+    """The parts of a question that asks several things ("what is ketamine and how long does
+    relief last?"), each to be answered or named as not covered; empty for one question."""
 
     @property
     def asked_terms(self) -> tuple[Term, ...]:
@@ -334,4 +338,5 @@ def understand(
             for d in vocabulary.disagreements
             if any(re.search(rf"\b{re.escape(m)}", f"{resolved} {context}") for m in d.match)
         ),
+        parts=tuple(p for p in question_parts(resolved) if p != resolved.strip()),
     )

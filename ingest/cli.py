@@ -72,6 +72,12 @@ def _finish(report: IngestReport, as_json: bool) -> None:
         for failure in report.failed:
             click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
         _echo_reviews(report.overdue, report.unreviewed)
+        if report.without_plain:
+            click.echo(
+                "  no plain-language summary yet (write one in corpus/plain/): "
+                + ", ".join(report.without_plain),
+                err=True,
+            )
     sys.exit(1 if report.failed else 0)
 
 

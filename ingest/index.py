@@ -27,6 +27,7 @@ from bot.types import Chunk, Document
 from bot.vector_cache import embed_sentences
 from ingest.chunk import chunk_document, chunking_signature, embedding_text
 from ingest.load import load_documents
+from ingest.plain_check import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class IngestReport:
     """Sources in the store whose review is overdue (bot/review.py), after this run."""
     unreviewed: int = 0
     """Sources in the store with no `reviewed` date."""
+    without_plain: list[str] = field(default_factory=list)
+    """Sources with no plain-language summary in corpus/plain/ yet (see corpus/README.md)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "overdue": list(self.overdue),
             "unreviewed": self.unreviewed,
+            "without_plain": list(self.without_plain),
         }
 
 
@@ -287,6 +291,14 @@ def ingest_paths(
     reviews = check_reviews((sid, rec.metadata) for sid, rec in store.sources().items())
     report.overdue = [status.to_json() for status in reviews.overdue]
     report.unreviewed = len(reviews.unreviewed)
+    for folder in (p for p in paths if p.is_dir()):
+        docs = [d for d, root in loaded.documents if root == folder]
+        plain = check_folder(folder, docs, embedder, settings.cache_dir)
+        report.failed += [
+            {"path": r["path"], "reason": f"plain sentence {r['id']!r} refused: {r['reason']}"}
+            for r in plain.refused
+        ]
+        report.without_plain += plain.without_plain
     report.seconds = time.perf_counter() - started
     log.info("ingest done: %s", report.to_json())
     return report

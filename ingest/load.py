@@ -25,7 +25,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 """Default size limit per file (Settings.max_file_mb overrides it); also caps a PDF's text."""
 MAX_PDF_PAGES = 2000
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md"}
+_SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "glossary.md"}
+"""glossary.md holds plain definitions shown under answers (bot/glossary.py), not a source."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.types import Answer, Citation
+from bot import prompts
+from bot.types import Answer, Citation, GlossaryEntry, PlainPoint
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -53,14 +54,43 @@ def _paragraphs(text: str) -> str:
     )
 
 
+def _marks(numbers: tuple[int, ...], anchor: str) -> str:
+    return "".join(
+        f'<a class="pb-cite" href="#{anchor}-{n}" aria-label="Source {n}">[{n}]</a>'
+        for n in numbers
+    )
+
+
+def render_plain(points: tuple[PlainPoint, ...], anchor: str) -> str:
+    """The plain-language lead: sentences written for this project, each citing its passages."""
+    items = "".join(f"<li>{escape(p.text)} {_marks(p.citations, anchor)}</li>" for p in points)
+    return (
+        f'<div class="pb-plain"><p class="pb-heading"><strong>{escape(prompts.LEAD_PLAIN)}'
+        f'</strong></p><ul class="pb-points">{items}</ul></div>'
+    )
+
+
+def render_words(words: tuple[GlossaryEntry, ...]) -> str:
+    """ "Words to know" under an answer: hard words in it and their plain meanings."""
+    items = "".join(
+        f"<li><strong>{escape(w.term)}</strong>: {escape(w.definition)}</li>" for w in words
+    )
+    return (
+        f'<div class="pb-words"><p class="pb-words-title">{escape(prompts.WORDS_TO_KNOW)}</p>'
+        f"<ul>{items}</ul></div>"
+    )
+
+
 def render_answer(answer: Answer, shown: int | None = None) -> str:
     """HTML for one answer. ``shown`` limits the cited sentences shown (for streaming);
     sources and the disclaimer appear once the whole answer is shown."""
     anchor = f"pb-src-{escape(answer.id or 'a', quote=True)}"
     parts_html: list[str] = []
-    if answer.parts:
+    if answer.parts or answer.plain:
         if answer.lead:
             parts_html.append(f'<div class="pb-lead">{_paragraphs(answer.lead)}</div>')
+        if answer.plain:
+            parts_html.append(render_plain(answer.plain, anchor))
         remaining = sum(len(p.items) for p in answer.parts) if shown is None else shown
         for part in answer.parts:
             if remaining <= 0:
@@ -82,6 +112,8 @@ def render_answer(answer: Answer, shown: int | None = None) -> str:
     complete = shown is None or shown >= sum(len(p.items) for p in answer.parts)
     out = [f'<div class="pb-answer">{"".join(parts_html)}']
     if complete:
+        if answer.words:
+            out.append(render_words(answer.words))
         if answer.citations:
             items_html = "".join(render_citation(c, anchor) for c in answer.citations)
             out.append(

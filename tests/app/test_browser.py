@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from stand_in_http import serve
 
+from bot import prompts
+
 pytestmark = pytest.mark.browser
 XSS = '<img src=x onerror="window.__pwned=1">'
 LiveServer = Any
@@ -160,7 +162,8 @@ def test_answer_points_headings_and_citation_links(browser: Any, live_server: Li
     answer = page.locator(".pb-answer").last
     answer.locator(".pb-disclaimer").wait_for(timeout=30_000)
     headings = answer.locator(".pb-heading strong").all_inner_texts()
-    assert headings[0] == "What the checked sources say:" and len(headings) >= 2
+    # The plain-language lead first, then the quoted sentences by whose statement they are.
+    assert headings[:2] == [prompts.LEAD_PLAIN, prompts.LEAD_VERIFIED], headings
     assert answer.locator(".pb-points li").count() >= 2
     assert "- " not in answer.locator(".pb-points").first.inner_text()[:2]
     cite = answer.locator(".pb-points .pb-cite").first

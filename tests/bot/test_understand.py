@@ -119,3 +119,24 @@ def test_specificity_comes_from_general_english() -> None:
     assert specificity("fibromyalgia") == 1.0
     assert specificity("the") == 0.0
     assert specificity("pain") < specificity("neuralgia")
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "What is ketamine and how long does the pain relief last?",
+            ("what is ketamine", "how long does the pain relief last"),
+        ),
+        (
+            "Does ketamine help fibromyalgia? Is it addictive?",
+            ("does ketamine help fibromyalgia", "is it addictive"),
+        ),
+        ("Does ketamine help fibromyalgia and migraine?", ()),
+        ("What is ketamine?", ()),
+    ],
+)
+def test_a_question_that_asks_several_things_has_its_parts(
+    lexicon: Lexicon, question: str, parts: tuple[str, ...]
+) -> None:
+    assert _analyse(question, lexicon).parts == parts

@@ -11,6 +11,7 @@ from ingest.cli import cli
 
 KEYS = {"added", "replaced", "skipped", "deleted", "failed", "chunks", "seconds"}
 KEYS |= {"overdue", "unreviewed", "sentence_backfill"}
+KEYS |= {"without_plain"}
 
 
 def _run(args: list[str], env: dict[str, str] | None = None):

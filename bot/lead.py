@@ -1,0 +1,392 @@
+"""The plain-language lead of an answer: which checked plain sentences answer the question,
+and the caveats that must travel with them, using only passages retrieved for this answer.
+
+A plain sentence (corpus/plain/) is chosen by its similarity to the question, the share of the
+question's words it is about, whether it was written for the question's kind, and the
+conditions or drugs the asker names (a personal question naming glaucoma gets the sources'
+line on raised eye pressure). Grounding: a sentence is shown only when every passage backing
+it was retrieved for this answer (so its exact words are shown under it), and a claim is shown
+only when the caveats it names can be shown too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from bot.citations import is_article, is_checked_finding, is_news
+from bot.embeddings import Embedder, Vectors
+from bot.glossary import load_glossary
+from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
+from bot.plain import PlainRefusal, PlainSentence, check_plain, load_names, load_plain
+from bot.question_kind import KindClassifier
+from bot.sentences import split_sentences
+from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
+from bot.text_vectors import RememberingEmbedder
+from bot.types import GlossaryEntry, Passage
+from bot.understand import QuestionAnalysis
+
+log = logging.getLogger(__name__)
+
+LEXICAL_WEIGHT = 0.3
+ABOUT_BONUS = 0.25
+"""A phrase of the sentence's `about` list found in the question ("glaucoma", "back pain")."""
+KIND_BONUS = 0.1
+CAUTION_BONUS = 0.1
+"""Personal questions: the sources' cautions about what the asker named come first."""
+MIN_SCORE = 0.55
+"""Calibrated on eval/answer_pairs.jsonl (docs/benchmarks.md, Issue 13); below it a plain
+sentence is not shown, however few are left."""
+KEEP_WITHIN = 0.15
+MAX_LEAD = 3
+MAX_CAVEATS = 6
+_CAUTION_ROLES = frozenset(["caution", "risk"])
+
+
+@dataclass(frozen=True)
+class AnswerAids:
+    """What the composer needs besides the retrieved passages, built once per store."""
+
+    plain: tuple[PlainSentence, ...] = ()
+    refused: tuple[PlainRefusal, ...] = ()
+    vectors: Vectors = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    plain_terms: tuple[frozenset[str], ...] = ()
+    context_terms: tuple[frozenset[str], ...] = ()
+    """Each sentence's words with its backing sources' titles and sections: a sentence is read
+    in the context of its source ("serious side effects were rare" is about ketamine)."""
+    about: tuple[re.Pattern[str] | None, ...] = ()
+    backing: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Plain sentence id -> chunk ids of every passage in the sections it names."""
+    kinds: KindClassifier | None = None
+    glossary: tuple[GlossaryEntry, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        corpus_dir: Path,
+        embedder: Embedder,
+        passages: Sequence[Passage],
+        cache_dir: Path | None = None,
+    ) -> AnswerAids:
+        """Check the plain layer against ``passages`` (the store's) and embed what answers
+        compare with; with ``cache_dir``, the vectors ingest kept there are read, not made
+        again (the bot never writes them: a replica on a shared store makes nothing locally)."""
+        remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS) if cache_dir else None
+        return cls._build(corpus_dir, remembering or embedder, passages)
+
+    @classmethod
+    def _build(
+        cls, corpus_dir: Path, embedder: Embedder, passages: Sequence[Passage]
+    ) -> AnswerAids:
+        sections: dict[tuple[str, str], list[Passage]] = {}
+        for p in passages:
+            sections.setdefault((p.source_id, p.section.strip().lower()), []).append(p)
+        texts = {key: _section_text(ps) for key, ps in sections.items()}
+        layer, refused = check_plain(
+            load_plain(corpus_dir), texts, embedder, load_names(corpus_dir)
+        )
+        for r in refused:
+            log.warning("plain sentence %s (%s) not used: %s", r.id, r.path, r.reason)
+        plain = layer.sentences
+        vectors = (
+            embedder.embed_documents([s.text for s in plain])
+            if plain
+            else np.zeros((0, 1), dtype=np.float32)
+        )
+        backing = {
+            s.id: tuple(p.chunk_id for key in s.backed_by_lower() for p in sections.get(key, ()))
+            for s in plain
+        }
+        plain_terms = tuple(frozenset(terms(" ".join([s.text, *s.about]))) for s in plain)
+        context = {
+            key: frozenset(
+                t for p in ps for t in terms(f"{p.section} {p.metadata.get('title', '')}")
+            )
+            for key, ps in sections.items()
+        }
+        return cls(
+            plain=plain,
+            refused=tuple(refused),
+            vectors=vectors,
+            plain_terms=plain_terms,
+            context_terms=tuple(
+                own.union(*(context.get(key, frozenset()) for key in s.backed_by_lower()))
+                for s, own in zip(plain, plain_terms, strict=True)
+            ),
+            about=tuple(_phrases(s.about) for s in plain),
+            backing=backing,
+            kinds=KindClassifier.load(corpus_dir, embedder),
+            glossary=load_glossary(corpus_dir),
+        )
+
+    def question_kinds(self, vector: Vectors) -> tuple[str, ...]:
+        return self.kinds.kinds(vector) if self.kinds else ()
+
+    def by_id(self) -> dict[str, PlainSentence]:
+        return {s.id: s for s in self.plain}
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The plain sentences an answer leads with (caveats included), each with the retrieved
+    passages that back it; every one of those passages is shown under the answer."""
+
+    sentences: tuple[PlainSentence, ...] = ()
+    backing: Mapping[str, tuple[Passage, ...]] = field(default_factory=dict)
+    """Plain sentence id -> its backing passages, as retrieved for this answer."""
+    vectors: Mapping[str, Vectors] = field(default_factory=dict)
+    open_parts: tuple[tuple[str, Vectors], ...] = ()
+    """Parts of a multi-part question no plain sentence answers (with their vectors), for the
+    composer to answer with a quoted sentence or name as not covered."""
+
+    def __bool__(self) -> bool:
+        return bool(self.sentences)
+
+
+def _section_text(chunks: Sequence[Passage]) -> str:
+    """A section's text from its chunks, the sentences that overlapping chunks repeat once (as
+    ingest's check reads the document's section)."""
+
+    def index(p: Passage) -> int:
+        tail = p.chunk_id.rsplit(":", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    ordered = sorted(chunks, key=index)
+    sentences: list[str] = []
+    for chunk in ordered:
+        new = split_sentences(chunk.text)
+        overlap = next(
+            (k for k in range(min(len(new), len(sentences)), 0, -1) if new[:k] == sentences[-k:]),
+            0,
+        )
+        sentences += new[overlap:]
+    return "\n\n".join(sentences)
+
+
+def shown_backing(
+    aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]
+) -> tuple[Passage, ...] | None:
+    """The retrieved passages backing ``sentence``, or None when any of them was not retrieved
+    (the sentence may then not be shown: its exact words could not be shown under it)."""
+    ids = aids.backing.get(sentence.id, ())
+    if not ids or any(i not in retrieved for i in ids):
+        return None
+    return tuple(retrieved[i] for i in ids)
+
+
+def _phrases(about: Sequence[str]) -> re.Pattern[str] | None:
+    if not about:
+        return None
+    alternatives = "|".join(re.escape(a) for a in sorted(about, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})", re.I)
+
+
+@dataclass(frozen=True)
+class ScoredPlain:
+    sentence: PlainSentence
+    vector: Vectors
+    score: float
+
+
+def score_plain(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    vector: Vectors,
+    kinds: Sequence[str],
+    lexicon: Lexicon,
+    personal: bool = False,
+) -> list[ScoredPlain]:
+    """Every plain sentence about what was asked, best first, with its score."""
+    if not aids.plain:
+        return []
+    q_terms = question_terms(analysis.query, lexicon.vocabulary)
+    sims = aids.vectors @ vector.reshape(-1)
+    weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
+    total = sum(weights.values())
+    out = []
+    for i, s in enumerate(aids.plain):
+        if about_another_drug(set(aids.context_terms[i]), analysis.drugs, lexicon.vocabulary):
+            continue
+        share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
+        about = aids.about[i]
+        named = bool(about and about.search(analysis.text))
+        score = float(sims[i]) + LEXICAL_WEIGHT * share + (ABOUT_BONUS if named else 0.0)
+        if kinds:  # written for what was asked, or for another kind of question
+            score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
+        if personal and named and s.role in _CAUTION_ROLES:
+            score += CAUTION_BONUS
+        out.append(ScoredPlain(s, aids.vectors[i], score))
+    return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> list[ScoredPlain]:
+    """The best plain sentences above the floor and near the best one, at most MAX_LEAD."""
+    if not scored or scored[0].score < min_score:
+        return []
+    floor = max(min_score, scored[0].score - KEEP_WITHIN)
+    return [c for c in scored[:MAX_LEAD] if c.score >= floor]
+
+
+def caveats_of(
+    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> list[PlainSentence]:
+    """The showable caveats ``chosen`` name (each once, at most MAX_CAVEATS), not in it."""
+    by_id = aids.by_id()
+    have = {s.id for s in chosen}
+    extra: list[PlainSentence] = []
+    # Whether a reference could be checked comes before other limits; a caveat's own caveats
+    # (a claim's source that was mislabelled) are followed too.
+    queue = sorted(
+        (cid for s in chosen for cid in s.caveats),
+        key=lambda cid: cid in by_id and by_id[cid].role != "status",
+    )
+    while queue and len(extra) < MAX_CAVEATS:
+        cid = queue.pop(0)
+        if cid in have or cid not in by_id:
+            continue
+        have.add(cid)
+        if showable(aids, by_id[cid], retrieved):
+            extra.append(by_id[cid])
+            queue.extend(by_id[cid].caveats)
+    return extra
+
+
+def with_caveats(
+    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> list[PlainSentence]:
+    """``chosen`` and their caveats; a sentence whose caveats did not all fit is left out."""
+    shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    while True:
+        ids = {s.id for s in shown}
+        kept = [s for s in shown if all(c in ids for c in s.caveats)]
+        if len(kept) == len(shown):
+            return kept
+        shown = kept
+
+
+def showable(aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]) -> bool:
+    """Backed by retrieved passages, and so is every caveat it names, and their caveats in
+    turn (a claim never travels without its caveats: "the author cites a 2018 study" needs
+    "the 2018 source is really a guideline, under another journal's name")."""
+    by_id = aids.by_id()
+    seen: set[str] = set()
+    todo = [sentence.id]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        if sid not in by_id or shown_backing(aids, by_id[sid], retrieved) is None:
+            return False
+        todo.extend(by_id[sid].caveats)
+    return True
+
+
+def plain_lead(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    kinds: Sequence[str],
+    vector: Vectors,
+    passages: Sequence[Passage],
+    lexicon: Lexicon,
+    personal: bool = False,
+    part_vectors: Sequence[Vectors] = (),
+) -> Lead:
+    """The plain sentences that answer ``analysis``'s question from ``passages`` (retrieved),
+    then their caveats; sentences whose backing was not retrieved are left out. Each of
+    ``analysis.parts`` (embedded as ``part_vectors``) gets its own best sentence, if any."""
+    retrieved = {p.chunk_id: p for p in passages}
+
+    def best(a: QuestionAnalysis, v: Vectors, k: Sequence[str]) -> list[PlainSentence]:
+        # The floor is set by the best sentence, shown or not: when the one that answers cannot
+        # be shown, weaker ones are not promoted in its place (the quoted answer stands alone).
+        chosen = choose_lead(score_plain(aids, a, v, k, lexicon, personal))
+        return [c.sentence for c in chosen if showable(aids, c.sentence, retrieved)]
+
+    chosen = best(analysis, vector, kinds)
+    open_parts: list[tuple[str, Vectors]] = []
+    for part, pv in zip(analysis.parts, part_vectors, strict=True):
+        # The drugs and conditions of the whole question: "does it help pain" is still about
+        # ketamine.
+        answers = best(replace(analysis, query=part), pv, aids.question_kinds(pv))
+        if answers:
+            chosen += [answers[0]] if answers[0] not in chosen else []
+        else:
+            open_parts.append((part, pv))
+    shown = with_caveats(aids, chosen, retrieved)
+    # Checked findings first (caveats included: the disagreement note promises it), then notes
+    # on unchecked references, news, the article's views; for a personal question the sources'
+    # cautions lead.
+    shown.sort(
+        key=lambda s: (
+            personal and s.role not in _CAUTION_ROLES,
+            _rank(shown_backing(aids, s, retrieved) or ()),
+        )
+    )
+    return replace(lead_of(aids, shown, retrieved), open_parts=tuple(open_parts))
+
+
+def _rank(backing: Sequence[Passage]) -> int:
+    if not backing:
+        return 4
+    p = backing[0]
+    return 0 if is_checked_finding(p) else 3 if is_article(p) else 2 if is_news(p) else 1
+
+
+def lead_of(
+    aids: AnswerAids, sentences: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+) -> Lead:
+    """A Lead of ``sentences`` that are all showable from ``retrieved``."""
+    index = {s.id: i for i, s in enumerate(aids.plain)}
+    backing: dict[str, tuple[Passage, ...]] = {}
+    for s in sentences:
+        shown = shown_backing(aids, s, retrieved)
+        if shown is None:
+            raise ValueError(f"plain sentence {s.id} is not backed by retrieved passages")
+        backing[s.id] = shown
+    vectors = {s.id: aids.vectors[index[s.id]] for s in sentences}
+    return Lead(tuple(sentences), backing, vectors)
+
+
+def claims_in(
+    aids: AnswerAids,
+    quoted: Sequence[tuple[Passage, Vectors]],
+    retrieved: Mapping[str, Passage],
+    min_similarity: float = 0.6,
+) -> list[PlainSentence]:
+    """Showable plain sentences that restate a quoted sentence (same section, close meaning)
+    and carry caveats: a quoted benefit brings its limit even when no plain sentence leads."""
+    out: list[PlainSentence] = []
+    for passage, vector in quoted:
+        key = (passage.source_id, passage.section.strip().lower())
+        for i, s in enumerate(aids.plain):
+            close = float(aids.vectors[i] @ vector.reshape(-1)) >= min_similarity
+            if (
+                close
+                and s.caveats
+                and key in s.backed_by_lower()
+                and s not in out
+                and showable(aids, s, retrieved)
+            ):
+                out.append(s)
+    return out
+
+
+__all__ = [
+    "AnswerAids",
+    "Lead",
+    "ScoredPlain",
+    "caveats_of",
+    "choose_lead",
+    "claims_in",
+    "lead_of",
+    "plain_lead",
+    "score_plain",
+    "shown_backing",
+    "with_caveats",
+]

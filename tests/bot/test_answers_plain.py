@@ -1,0 +1,85 @@
+"""Answers lead with checked plain sentences and carry their caveats (real model and store)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import prompts
+from bot.types import Verdict
+from web.render import render_answer
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict", "must_show"),
+    [
+        # A benefit brings its limit.
+        ("does ketamine help CRPS", Verdict.ANSWERED, ["12 weeks", "medium or long term"]),
+        # "Is it true" leads with the reference's status.
+        ("Is the pivotal study in Pain Medicine real?", Verdict.ANSWERED, ["has not been checked"]),
+        # Personal question: the caution about what the asker named.
+        (
+            "I have glaucoma, can I get ketamine?",
+            Verdict.PERSONAL_ADVICE,
+            ["pressure inside the skull or the eye"],
+        ),
+        # (Alcohol makes a question always-personal on main: the advice reply alone.)
+        (
+            "I used to be addicted to opioids, is ketamine safe for me?",
+            Verdict.PERSONAL_ADVICE,
+            ["substance-use"],
+        ),
+        # Each part of a two-part question.
+        (
+            "what is ketamine and how long does the pain relief last?",
+            Verdict.ANSWERED,
+            ["dissociative", "12 weeks"],
+        ),
+        # One contraindication brings the others.
+        (
+            "who should not get ketamine",
+            Verdict.ANSWERED,
+            ["heart", "skull or the eye", "substance-use"],
+        ),
+    ],
+)
+def test_plain_lead_and_caveats(corpus_bot, question, verdict, must_show) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(question)
+    assert answer.verdict is verdict
+    lead = " ".join(p.text for p in answer.plain)
+    for words in must_show:
+        assert words in lead, (words, lead)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "does ketamine help fibromyalgia?",
+        "what did the psychedelics today report say",
+        "can psilocybin help chronic pain",
+    ],
+)
+def test_plain_and_quoted_sentences_are_grounded(corpus_bot, question) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(question)
+    by_n = {c.n: c for c in answer.citations}
+    backed = {
+        (s.source_id, sec.lower()) for s in corpus_bot.aids.plain for _, sec in s.backed_by_lower()
+    }
+    for point in answer.plain:
+        assert point.citations
+        for n in point.citations:
+            assert (by_n[n].source_id, by_n[n].section.lower()) in backed
+    for part in answer.parts:
+        for sentence, n in part.items:
+            assert sentence in " ".join(by_n[n].passage.split())
+            if part.heading == prompts.LEAD_VERIFIED:
+                assert "news" not in by_n[n].label.lower()
+
+
+def test_words_to_know_on_the_page_and_in_the_api(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer("does ketamine help CRPS")
+    data = answer.to_json()
+    assert data["words_heading"] == prompts.WORDS_TO_KNOW
+    assert any(w["term"] == "CRPS" for w in data["words"])
+    assert data["plain"] and data["plain_heading"] == prompts.LEAD_PLAIN
+    html = render_answer(answer)
+    assert prompts.WORDS_TO_KNOW in html and prompts.LEAD_PLAIN in html
