@@ -32,32 +32,16 @@ SCIFACT = {
 }
 SHIPPED = {"PAINBOT_STORE_DIR": str(REPO / ".painbot/chroma"), "PAINBOT_COLLECTION": "painbot"}
 
-# Run inside a checkout's own code (cwd = that checkout): floor and warm answers on SciFact.
+# Run inside a checkout's own code (cwd = that checkout): floor and warm answers on SciFact,
+# through that checkout's benchmarks.bigcorpus.measure (the same function since a4da6ca).
 WARM = """
-import json, os, time
+import json, os
 from pathlib import Path
-import bot
+from benchmarks.bigcorpus import measure, scifact_claims
 from bot.config import Settings
-from bot.embeddings import load_embedder
-from benchmarks.beir import load_qrels, load_queries
-SCIFACT_DIR = Path(os.environ["SCIFACT_DIR"])
-settings = Settings().model_copy(update={"answer_cache": False})
-engine = bot.load(settings)
-embedder = load_embedder(settings)
-queries = load_queries(SCIFACT_DIR)
-claims = [queries[q] for q in list(load_qrels(SCIFACT_DIR, "test"))[:100]]
-for claim in claims[:3]:
-    engine.answer(claim)
-    engine.store.query(embedder.embed_query(claim), settings.top_k)
-floor, answers = [], []
-for claim in claims:
-    start = time.perf_counter()
-    engine.store.query(embedder.embed_query(claim), settings.top_k)
-    floor.append((time.perf_counter() - start) * 1000)
-    start = time.perf_counter()
-    engine.answer(claim)
-    answers.append((time.perf_counter() - start) * 1000)
-print(json.dumps({"floor": floor, "answers": answers}))
+claims = scifact_claims(folder=Path(os.environ["SCIFACT_DIR"]))
+speed = measure("scifact", Settings(), claims, cold_start=False)
+print(json.dumps({"floor": speed.floor_ms, "answers": speed.answer_ms}))
 """
 
 
