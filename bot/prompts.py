@@ -85,8 +85,8 @@ PERSONAL_ADVICE_REPLY = (
 PERSONAL_ADVICE_GENERAL_LEAD = "Here is what the sources say in general:"
 
 OFF_TOPIC_REPLY = (
-    "I can only answer questions about ketamine and psychedelic drugs for long-term pain. "
-    "I use a set list of sources."
+    "I only answer questions about ketamine and psychedelic drugs. "
+    "They must be about long-term pain. I use a set list of sources."
 )
 
 NOT_COVERED_REPLY = (
@@ -96,12 +96,12 @@ NOT_COVERED_REPLY = (
 
 # For questions in another language: the sources and the answers are in English only.
 ENGLISH_ONLY_REPLY = (
-    "I can only answer questions in English. "
-    "Solo puedo responder preguntas en inglés. Si está en peligro, llame al 911. "
-    "Je ne peux répondre qu'en anglais. En cas de danger, appelez les urgences. "
-    "Só posso responder em inglês. Em caso de perigo, ligue para a emergência. "
-    "Ich kann nur auf Englisch antworten. Bei Gefahr rufen Sie den Notruf. "
-    "Posso rispondere solo in inglese. In caso di pericolo, chiami l'emergenza."
+    "I can only answer in English. "
+    "Solo respondo en inglés. Si está en peligro, llame al 911. "
+    "Je réponds en anglais. En cas de danger, appelez les secours. "
+    "Só respondo em inglês. Em perigo, ligue para a emergência. "
+    "Ich antworte nur auf Englisch. Bei Gefahr rufen Sie den Notruf. "
+    "Rispondo solo in inglese. In pericolo, chiami i soccorsi."
 )
 
 LEAD_VERIFIED = "What the checked sources say:"

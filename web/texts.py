@@ -1,12 +1,12 @@
 """Fixed user-facing texts of the chat page and the widget (plain language, grade 8)."""
 
-TITLE = "Ketamine and chronic pain: ask a question"
+TITLE = "Ask about ketamine and long-term pain"
 WELCOME = (
-    "Hi. I answer questions about ketamine and psychedelic medicines for chronic pain. "
+    "Hi. I answer questions about ketamine and psychedelic drugs for long-term pain. "
     "I only use one doctor's article and the studies it cites. I show you the exact "
-    "passages I used. I cannot give you personal medical advice, tell you what dose to take, "
-    "or help in an emergency. If you are in danger or thinking about hurting yourself, "
-    "call or text 988 (in the US) or your local emergency number now."
+    "parts I used. I cannot give you advice about your own care. I cannot tell you what "
+    "dose to take. I cannot help in an emergency. If you are in danger or thinking about "
+    "hurting yourself, call or text 988 (in the US) or your local emergency number now."
 )
 EXAMPLES = [
     "What is ketamine and how can it help chronic pain?",
@@ -26,5 +26,5 @@ STORE_MISSING = (
     "(or `python -m ingest`) to build its library of sources."
 )
 UNAVAILABLE = "The assistant is not available right now. Please try again later."
-BAD_QUESTION = "Please type a question between 1 and 2,000 characters."
+BAD_QUESTION = "Please type a question. It can be up to 2,000 characters long."
 FEEDBACK_THANKS = "Thank you for your feedback."
