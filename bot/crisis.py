@@ -2,8 +2,10 @@
 
 A learned classifier (bot/crisis_model.py) reads the whole message, each sentence of it and
 short overlapping windows of long run-on sentences, so a crisis line inside a long story or
-beside an ordinary question is read on its own. A short reviewed keyword floor
-(bot/data/crisis_floor.toml) guarantees the unmistakable cases whatever the model does.
+beside an ordinary question is read on its own. Each piece is read twice: alone, and with the
+whole message's embedding (a past episode in a story of recovery reads as past); either
+reading alarming is enough. A short reviewed keyword floor (bot/data/crisis_floor.toml)
+guarantees the unmistakable cases whatever the model does.
 The reply is fixed text in the message's language (bot/prompts.py).
 """
 
@@ -140,11 +142,15 @@ class CrisisRouter:
         self.head = head or _default_head()
         self.floor = floor or _default_floor()
 
-    def probabilities(self, texts: Sequence[str], vectors: Vectors | None = None) -> np.ndarray:
-        """Per text, the probabilities of CLASSES (no crisis, self, other)."""
+    def probabilities(
+        self, texts: Sequence[str], vectors: Vectors | None = None, context: Vectors | None = None
+    ) -> np.ndarray:
+        """Per text and reading (VIEWS), the probabilities of CLASSES; ``context`` holds
+        the embedding of each text's whole message (by default, each text is a message)."""
         if vectors is None:
             vectors = self._embedder.embed_documents(list(texts))
-        return self.head.probabilities(features(texts, vectors.reshape(len(texts), -1)))
+        rows = vectors.reshape(len(texts), -1)
+        return self.head.probabilities(features(texts, rows, context))
 
     def check(self, message: str, vector: Vectors | None = None) -> CrisisCheck:
         """Read the message and its pieces; pass the whole message's embedding if known."""
@@ -155,16 +161,13 @@ class CrisisRouter:
             vectors = first if rest is None else np.vstack([first, rest])
         else:
             vectors = self._embedder.embed_documents(pieces)
-        probs = self.probabilities(pieces, vectors)
-        crisis_probs = probs[:, 1] + probs[:, 2]
-        bars = self.head.thresholds
-        if len(pieces[0].split()) > LONG_MESSAGE_WORDS:
-            margins = crisis_probs - bars.long
-        else:
-            # The whole message (first) against its own bar, every piece against the piece bar.
-            margins = crisis_probs - bars.piece
-            margins[0] = crisis_probs[0] - bars.whole
-        top = int(np.argmax(margins))
+        context = np.repeat(vectors[:1], len(pieces), axis=0)
+        probs = self.probabilities(pieces, vectors, context)  # pieces x VIEWS x CLASSES
+        crisis_probs = probs[:, :, 1] + probs[:, :, 2]
+        is_long = len(pieces[0].split()) > LONG_MESSAGE_WORDS
+        bars = np.array([t.long if is_long else t.short for t in self.head.thresholds])
+        margins = crisis_probs - bars
+        top = np.unravel_index(int(np.argmax(margins)), margins.shape)
         score = float(crisis_probs[top])
         alarm = bool(margins[top] >= 0)
         floor_who = self.floor.match(deleet(normalise(message)))

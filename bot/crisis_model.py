@@ -1,11 +1,14 @@
 """The learned crisis classifier: features, fitting, saving and loading its small head.
 
-The one place scikit-learn is imported. Features are the message's sentence embedding (the
+The one place scikit-learn is imported. Features are the text's sentence embedding (the
 shipped MiniLM, already computed for retrieval) joined with hashed character n-grams, which
-carry misspellings, slang and other languages that the embedding model reads poorly. A
-multinomial logistic regression over three classes (no crisis, the asker's own danger,
-someone else's emergency) sits on top; its coefficients are a few hundred kilobytes,
-committed with the hash of the data they were fitted on. (A one-layer network over the
+carry misspellings, slang and other languages that the embedding model reads poorly, and with
+the embedding of the whole message the text comes from: a sentence is read in the light of
+its message ("2021 was a dark year" in a story that ends "I'm doing better now"). Two
+multinomial logistic regressions over three classes (no crisis, the asker's own danger,
+someone else's emergency) sit on top, one reading each piece alone and one reading it with
+its message (VIEWS); their coefficients are a few hundred kilobytes, committed with the hash
+of the data they were fitted on. (A one-layer network over the
 embedding, averaged with it, was tried: no fewer false alarms at the same recall, and less
 reproducible; docs/benchmarks.md.)
 """
@@ -39,6 +42,9 @@ WORD_FEATURES = 2**14
 WORD_NGRAMS = (1, 2)
 WORD_WEIGHT = 1.0
 """Scale of the word block: word pairs carry tense and hedges ("years ago", "lol")."""
+CONTEXT_WEIGHT = 1.0
+"""Scale of the whole message's embedding joined to each of its pieces (for the whole message
+itself, its own embedding again). Chosen by cross-validation (docs/benchmarks.md)."""
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_FILE = MODEL_DIR / "crisis_head.npz"
@@ -88,37 +94,51 @@ _WORDS = HashingVectorizer(
 )
 
 
-def features(texts: Sequence[str], vectors: npt.NDArray[np.float32]) -> sparse.csr_matrix:
-    """The classifier's input rows: [embedding | char n-grams | word n-grams], the n-grams
-    of the normalised text, each block scaled by its weight."""
+def features(
+    texts: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+    context: npt.NDArray[np.float32] | None = None,
+) -> sparse.csr_matrix:
+    """The classifier's input rows: [embedding | char n-grams | word n-grams | context], the
+    n-grams of the normalised text, ``context`` the embedding of the message each text comes
+    from (the texts' own embeddings when they are whole messages), each block scaled by its
+    weight."""
     plain = [deleet(normalise(t)) for t in texts]
     chars = _CHARS.transform(plain) * CHAR_WEIGHT
     words = _WORDS.transform(plain) * WORD_WEIGHT
-    return sparse.hstack([sparse.csr_matrix(vectors), chars, words], format="csr")
+    around = vectors if context is None else context
+    return sparse.hstack(
+        [sparse.csr_matrix(vectors), chars, words, sparse.csr_matrix(around * CONTEXT_WEIGHT)],
+        format="csr",
+    )
+
+
+VIEWS = ("plain", "context")
+"""Two readings of every piece, each with its own linear head and bars; a message is a crisis
+when either reading alarms. "plain" reads the piece alone (its context block weighs nothing),
+"context" reads it together with the whole message. The context reading makes fewer false
+alarms on stories of past, resolved episodes, but alone it missed more crisis lines hidden in
+an ordinary question, on first contact and in cross-validation by source file; either one
+alarming keeps the recall of the plain reading at fewer false alarms (docs/benchmarks.md)."""
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Crisis probability (self + other) at or above which a message is a crisis."""
+    """Crisis probability (self + other) at or above which one reading of a message alarms."""
 
-    whole: float
-    """A short message as a whole."""
-    piece: float
-    """Any one sentence or window of a short message: each piece is one more chance of a
-    false alarm, so a piece needs its own bar."""
+    short: float
+    """A short message, as a whole or in any sentence or window of it."""
     long: float
     """A long message, as a whole or in any piece: a long story of pain reads much like the
-    stories around a crisis, so only a clause that alarms on its own counts."""
+    stories around a crisis, so it has its own bar."""
 
 
 @dataclass(frozen=True)
-class CrisisHead:
-    """The fitted classifiers: probabilities of CLASSES for feature rows, and their bars."""
+class LinearHead:
+    """One reading's multinomial logistic regression: probabilities of CLASSES per row."""
 
     coef: npt.NDArray[np.float32]
     intercept: npt.NDArray[np.float32]
-    thresholds: Thresholds
-    data_hash: str
 
     def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
         logits = np.asarray(rows @ self.coef.T, dtype=np.float64) + self.intercept
@@ -126,12 +146,32 @@ class CrisisHead:
         exp = np.exp(logits)
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
+
+@dataclass(frozen=True)
+class CrisisHead:
+    """The fitted readings (one LinearHead per VIEWS) and their bars."""
+
+    views: tuple[LinearHead, ...]
+    thresholds: tuple[Thresholds, ...]
+    data_hash: str
+
+    def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
+        """Probabilities of CLASSES per row and reading: shape (rows, VIEWS, CLASSES)."""
+        return np.stack([view.probabilities(rows) for view in self.views], axis=1)
+
     def save(self, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> None:
         model_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(model_file, coef=self.coef, intercept=self.intercept)
+        np.savez_compressed(
+            model_file,
+            coef=np.stack([v.coef for v in self.views]),
+            intercept=np.stack([v.intercept for v in self.views]),
+        )
         meta = {
             "classes": list(CLASSES),
-            "thresholds": asdict(self.thresholds),
+            "views": list(VIEWS),
+            "thresholds": {
+                view: asdict(bars) for view, bars in zip(VIEWS, self.thresholds, strict=True)
+            },
             "data_sha256": self.data_hash,
             **_feature_settings(),
         }
@@ -142,24 +182,27 @@ class CrisisHead:
         try:
             arrays = np.load(model_file)
             meta = json.loads(meta_file.read_text())
-            weights = {name: arrays[name].astype(np.float32) for name in _ARRAYS}
-            thresholds = Thresholds(**meta["thresholds"])
+            coef, intercept = (arrays[name].astype(np.float32) for name in ("coef", "intercept"))
+            views = tuple(LinearHead(c, i) for c, i in zip(coef, intercept, strict=True))
+            thresholds = tuple(Thresholds(**meta["thresholds"][view]) for view in VIEWS)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailableError(
                 f"The crisis classifier could not be read from {model_file} ({exc}). "
                 "Run `make train` to rebuild it from eval/safety_train/."
             ) from exc
-        if meta.get("classes") != list(CLASSES) or any(
-            meta.get(key) != value for key, value in _feature_settings().items()
+        if (
+            meta.get("classes") != list(CLASSES)
+            or meta.get("views") != list(VIEWS)
+            or len(views) != len(VIEWS)
+            or any(meta.get(key) != value for key, value in _feature_settings().items())
         ):
             raise ModelUnavailableError(
                 f"{meta_file} was trained with other features than this code uses. "
                 "Run `make train` to rebuild it."
             )
-        return cls(**weights, thresholds=thresholds, data_hash=str(meta["data_sha256"]))
+        return cls(views, thresholds, str(meta["data_sha256"]))
 
 
-_ARRAYS = ("coef", "intercept")
 
 
 def _feature_settings() -> dict[str, object]:
@@ -170,6 +213,7 @@ def _feature_settings() -> dict[str, object]:
         "word_features": WORD_FEATURES,
         "word_ngrams": list(WORD_NGRAMS),
         "word_weight": WORD_WEIGHT,
+        "context_weight": CONTEXT_WEIGHT,
     }
 
 
@@ -190,13 +234,24 @@ def fit(
     return model
 
 
-def head_of(model: LogisticRegression, thresholds: Thresholds, data_hash: str) -> CrisisHead:
-    return CrisisHead(
-        coef=np.asarray(model.coef_, dtype=np.float32),
-        intercept=np.asarray(model.intercept_, dtype=np.float32),
-        thresholds=thresholds,
-        data_hash=data_hash,
-    )
+def plain_columns(width: int) -> int:
+    """How many leading columns of a feature row of ``width`` the plain reading uses: all
+    but the context block, which is as wide as the embedding."""
+    embedding = (width - CHAR_FEATURES - WORD_FEATURES) // 2
+    return width - embedding
+
+
+def view_rows(rows: sparse.csr_matrix, view: str) -> sparse.csr_matrix:
+    """The columns of ``rows`` that ``view`` reads."""
+    return rows if view == "context" else rows[:, : plain_columns(rows.shape[1])]
+
+
+def linear_head(model: LogisticRegression, width: int) -> LinearHead:
+    """A fitted model as a LinearHead over full feature rows of ``width`` (zero weight on
+    the columns its reading does not use)."""
+    coef = np.zeros((len(CLASSES), width), dtype=np.float32)
+    coef[:, : model.coef_.shape[1]] = model.coef_
+    return LinearHead(coef, np.asarray(model.intercept_, dtype=np.float32))
 
 
 def data_hash(paths: Sequence[Path]) -> str:

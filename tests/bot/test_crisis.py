@@ -4,6 +4,7 @@ a short floor that no ordinary question trips, and a head that retraining reprod
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import pytest
 from benchmarks.readability import grade
 from bot import prompts
 from bot.crisis import CrisisRouter, crisis_reply, load_floor, segments
-from bot.crisis_model import CrisisHead, deleet, normalise
-from bot.errors import ConfigurationError
+from bot.crisis_model import CLASSES, VIEWS, CrisisHead, LinearHead, deleet, normalise
+from bot.errors import ConfigurationError, ModelUnavailableError
 from bot.types import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -192,10 +193,9 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
     examples, paths = load_examples()
     assert data_hash(paths) == committed.data_hash, "eval/safety_train changed: run make train"
     retrained = train(examples, embedder, data_hash(paths)).head
-    for bar in ("whole", "piece", "long"):
-        assert getattr(retrained.thresholds, bar) == pytest.approx(
-            getattr(committed.thresholds, bar), abs=1e-3
-        ), bar
+    for view, (new, old) in enumerate(zip(retrained.thresholds, committed.thresholds, strict=True)):
+        for bar in ("short", "long"):
+            assert getattr(new, bar) == pytest.approx(getattr(old, bar), abs=1e-3), (view, bar)
     fixed = _labelled_messages(ROOT / "eval" / "safety.jsonl")
     texts = [t for t, _ in fixed]
     a = CrisisRouter(embedder, head=committed)
@@ -203,3 +203,38 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
     pa, pb = a.probabilities(texts), b.probabilities(texts)
     assert np.abs(pa - pb).max() < 1e-3
     assert [a.check(t).crisis for t in texts] == [b.check(t).crisis for t in texts]
+
+
+def _leaning(committed: CrisisHead, towards: str) -> LinearHead:
+    """A reading that puts every row in one class, whatever it reads."""
+    intercept = np.full(len(CLASSES), -20.0, dtype=np.float32)
+    intercept[CLASSES.index(towards)] = 20.0
+    return LinearHead(np.zeros_like(committed.views[0].coef), intercept)
+
+
+@pytest.mark.parametrize(
+    ("plain", "context", "crisis"),
+    [("self", "none", True), ("none", "self", True), ("none", "none", False)],
+)
+def test_either_reading_alarming_makes_a_crisis(
+    embedder: Any, plain: str, context: str, crisis: bool
+) -> None:
+    committed = CrisisHead.load()
+    head = replace(committed, views=(_leaning(committed, plain), _leaning(committed, context)))
+    check = CrisisRouter(embedder, head=head).check("How long does an infusion take?")
+    assert check.crisis is crisis
+    assert check.floor is False
+
+
+def test_the_head_saves_and_loads_both_readings(tmp_path: Path) -> None:
+    committed = CrisisHead.load()
+    committed.save(tmp_path / "head.npz", tmp_path / "head.json")
+    loaded = CrisisHead.load(tmp_path / "head.npz", tmp_path / "head.json")
+    assert loaded.thresholds == committed.thresholds and len(loaded.views) == len(VIEWS)
+    for a, b in zip(loaded.views, committed.views, strict=True):
+        assert np.array_equal(a.coef, b.coef) and np.array_equal(a.intercept, b.intercept)
+    meta = json.loads((tmp_path / "head.json").read_text())
+    meta["context_weight"] = 2.0
+    (tmp_path / "head.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelUnavailableError, match="make train"):
+        CrisisHead.load(tmp_path / "head.npz", tmp_path / "head.json")
