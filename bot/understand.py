@@ -21,6 +21,8 @@ from bot.question_parts import question_parts
 from bot.vocabulary import Vocabulary
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$")
+"""A pronoun's or noun's clitic ("mine's", "wife's", "you're"): the word is what is left."""
 # Where a sentence starts asking: a question word at the start of the sentence or of a clause.
 _ASKING = (
     r"what|what's|whats|wat|how|why|when|where|which|who|whose|is|isn't|are|aren't|was|were|"
@@ -192,7 +194,8 @@ def split_asked(text: str) -> tuple[str, str]:
 
 def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary) -> list[Term]:
     out = []
-    for word in _WORD.findall(text):
+    for token in _WORD.findall(text):
+        word = token if token in vocabulary.stopwords else _CLITIC.sub("", token)
         if word in vocabulary.stopwords or len(word) < 2 or word.isdigit():
             continue
         corrected = (lexicon.correct(word) if lexicon else None) or ""
