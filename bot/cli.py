@@ -70,11 +70,10 @@ def render_answer(answer: Answer) -> str:
     """Plain text: the answer, numbered sources with labels and links, the disclaimer."""
     blocks = [answer.text]
     if answer.words:
-        blocks.append(
-            "\n".join(
-                [prompts.WORDS_TO_KNOW] + [f"- {w.term}: {w.definition}" for w in answer.words]
-            )
+        words = "\n".join(
+            [prompts.WORDS_TO_KNOW] + [f"- {w.term}: {w.definition}" for w in answer.words]
         )
+        blocks.insert(0 if answer.words_first else 1, words)
     if answer.citations:
         lines = ["Sources:"]
         for c in answer.citations:

@@ -58,6 +58,8 @@ class Composed:
     """Plain-language sentences leading the answer, each citing retrieved, shown passages."""
     words: tuple[GlossaryEntry, ...] = ()
     """"Words to know" for hard words in the answer."""
+    words_first: bool = False
+    """The question asks what a glossary word means: its entry leads the answer."""
 
 
 @dataclass(frozen=True)
@@ -348,10 +350,26 @@ def group_by_source(
     return Composed(text, tuple(citations), order, tuple(parts), note, tuple(plain))
 
 
-def with_words(composed: Composed, glossary: Sequence[GlossaryEntry]) -> Composed:
-    """``composed`` with "Words to know": glossary entries for the hard words it uses."""
+WORDS_LIMIT = 6
+
+
+def with_words(
+    composed: Composed,
+    glossary: Sequence[GlossaryEntry],
+    question: str = "",
+    kinds: Sequence[str] = (),
+) -> Composed:
+    """``composed`` with "Words to know": glossary entries for the hard words it uses. When
+    the question is mainly a "what is" question about glossary words ("What is CRPS?"), their
+    entries come first and lead the answer: the sources rarely define a word, and a patient
+    who asks what it means should read that before the findings."""
     text = " ".join([*(p.text for p in composed.plain), *composed.sentences])
-    return replace(composed, words=words_in(text, glossary))
+    used = words_in(text, glossary, WORDS_LIMIT)
+    asked = words_in(question, glossary, WORDS_LIMIT) if kinds[:1] == ("what_is",) else ()
+    if not composed.text:
+        asked = ()
+    ordered = asked + tuple(w for w in used if w not in asked)
+    return replace(composed, words=ordered[:WORDS_LIMIT], words_first=bool(asked))
 
 
 def answer_text(

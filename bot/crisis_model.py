@@ -203,8 +203,6 @@ class CrisisHead:
         return cls(views, thresholds, str(meta["data_sha256"]))
 
 
-
-
 def _feature_settings() -> dict[str, object]:
     return {
         "char_features": CHAR_FEATURES,

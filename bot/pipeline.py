@@ -143,7 +143,9 @@ class Bot:
         composed = reply.timed("compose", self.compose, analysis, query_vector, passages, lead)
         if self.chat_model is not None and composed.text:
             composed = reply.timed("generate", self.write, analysis, history, passages, composed)
-        composed = reply.timed("compose", with_words, composed, self.aids.glossary)
+        composed = reply.timed(
+            "compose", with_words, composed, self.aids.glossary, analysis.asked, kinds
+        )
         return reply.finish_answer(verdict, composed, analysis.query)
 
     def validate(self, question: str, history: Sequence[str]) -> tuple[str, list[str]]:
@@ -320,6 +322,7 @@ class _Reply:
             lead=lead,
             plain=composed.plain if composed else (),
             words=composed.words if composed else (),
+            words_first=composed.words_first if composed else False,
         )
         return with_contact(answer, self.clinic)
 

@@ -186,6 +186,8 @@ class Answer:
     """Plain-language sentences that lead the answer, each citing the passages backing it."""
     words: tuple[GlossaryEntry, ...] = ()
     """"Words to know": glossary entries for hard words in the answer."""
+    words_first: bool = False
+    """The question asks what a word means: "Words to know" comes before the answer."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -199,6 +201,7 @@ class Answer:
             "parts": [part.to_json() for part in self.parts],
             "words_heading": prompts.WORDS_TO_KNOW if self.words else "",
             "words": [word.to_json() for word in self.words],
+            "words_first": self.words_first,
             "disclaimer": self.disclaimer,
             "timings_ms": {name: round(ms, 2) for name, ms in self.timings_ms.items()},
         }

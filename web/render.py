@@ -110,9 +110,11 @@ def render_answer(answer: Answer, shown: int | None = None) -> str:
     else:
         parts_html.append(_paragraphs(answer.text))
     complete = shown is None or shown >= sum(len(p.items) for p in answer.parts)
+    if answer.words_first and answer.words:
+        parts_html.insert(0, render_words(answer.words))
     out = [f'<div class="pb-answer">{"".join(parts_html)}']
     if complete:
-        if answer.words:
+        if answer.words and not answer.words_first:
             out.append(render_words(answer.words))
         if answer.citations:
             items_html = "".join(render_citation(c, anchor) for c in answer.citations)

@@ -124,6 +124,26 @@ def test_widget_on_allowed_host_page(
     page.close()
 
 
+def test_widget_leads_a_what_is_answer_with_words_to_know(
+    browser: Any, live_server: LiveServer, clinic_site: tuple[Path, str]
+) -> None:
+    folder, base = clinic_site
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(host_page(folder, live_server, base))
+    page.locator("[data-painbot]").locator(".btn").click()
+    frame = page.frame_locator("[data-painbot] iframe")
+    frame.get_by_label("Your question").fill("What is CRPS?")
+    frame.get_by_role("button", name="Ask").click()
+    frame.locator(".pb-disc").last.wait_for(timeout=20_000)
+    words_before_findings = frame.locator(".pb-msg.pb-bot").last.evaluate(
+        "m => { const w = m.querySelector('.pb-words'), h = m.querySelector('.pb-heading');"
+        " return !!(w && h && (w.compareDocumentPosition(h) & Node.DOCUMENT_POSITION_FOLLOWING)); }"
+    )
+    assert words_before_findings
+    assert frame.locator(".pb-words li strong").first.inner_text() == "CRPS"
+    page.close()
+
+
 def test_widget_blocked_on_other_origin(
     browser: Any, live_server: LiveServer, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import prompts
+from bot.cli import render_answer as cli_render_answer
 from bot.types import Verdict
 from web.render import render_answer
 
@@ -83,3 +84,18 @@ def test_words_to_know_on_the_page_and_in_the_api(corpus_bot) -> None:  # type: 
     assert data["plain"] and data["plain_heading"] == prompts.LEAD_PLAIN
     html = render_answer(answer)
     assert prompts.WORDS_TO_KNOW in html and prompts.LEAD_PLAIN in html
+    assert html.index(prompts.LEAD_PLAIN) < html.index(prompts.WORDS_TO_KNOW)
+    assert data["words_first"] is False
+
+
+@pytest.mark.parametrize(("question", "term"), [("What is CRPS?", "CRPS")])
+def test_a_what_is_question_leads_with_the_word_it_asks_about(
+    corpus_bot, question: str, term: str
+) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(question)
+    assert answer.words_first and answer.words[0].term == term
+    assert answer.to_json()["words_first"] is True
+    html = render_answer(answer)
+    assert html.index(prompts.WORDS_TO_KNOW) < html.index(prompts.LEAD_PLAIN)
+    text = cli_render_answer(answer)
+    assert text.index(prompts.WORDS_TO_KNOW) < text.index(answer.text)
