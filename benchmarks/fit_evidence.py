@@ -69,7 +69,7 @@ def collect(bot: Any, questions: Sequence[question_sets.Question]) -> list[Row]:
         features = None
         if routed in (Verdict.ANSWERED, Verdict.PERSONAL_ADVICE) and not always:
             passages, query_vector = bot.retrieve(analysis, vector)
-            features = bot.features(analysis, passages, query_vector)
+            features = bot.features(analysis, passages, query_vector, vector)
         rows.append(Row(q, routed, always, features))
     return rows
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from bot.understand import QuestionAnalysis, Term
 MODEL_FILE = Path(__file__).resolve().parent / "evidence_model.json"
 MIN_WEIGHT = 0.05
 """Least weight of a content word: even a common word ("cost") counts a little."""
+SALIENCE_SCALE = 0.075
+"""Drop in cosine similarity between the question and the question without a word at which
+the word counts fully as what the question is about; smaller drops count in proportion.
+Chosen by cross-validation on the labelled questions (docs/benchmarks.md)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,9 @@ class EvidenceFeatures:
     missing: float
     """Largest weight of an asked word the passages lack."""
     unknown: float
-    """Largest specificity of an asked word the whole corpus lacks ("insurance", "children")."""
+    """Largest specificity of an asked word the whole corpus lacks ("insurance", "children"),
+    times how much the question's meaning rests on it (``salience``): "considered" in "Is
+    ketamine considered a psychedelic?" is a word the corpus lacks, not a topic it lacks."""
 
     def vector(self) -> list[float]:
         return [float(v) for v in asdict(self).values()]
@@ -58,14 +65,32 @@ def _weight(term: Term, lexicon: Lexicon) -> float:
     return max(MIN_WEIGHT, term.specificity * rarity)
 
 
+def unknown_terms(analysis: QuestionAnalysis) -> list[Term]:
+    """The asked words the whole corpus lacks."""
+    return [t for t in analysis.asked_terms if t.specificity > 0 and not t.known]
+
+
+def without_word(question: str, word: str) -> str:
+    """``question`` with every whole-word use of ``word`` taken out."""
+    return " ".join(re.sub(rf"(?i)(?<![\w']){re.escape(word)}(?![\w'])", " ", question).split())
+
+
+def salience(drop: float) -> float:
+    """How much a question is about a word, from the drop in similarity when it is taken out."""
+    return min(1.0, max(0.0, drop) / SALIENCE_SCALE)
+
+
 def evidence_features(
     analysis: QuestionAnalysis,
     passages: Sequence[Passage],
     sentence_best: float,
     keyword_best: float,
     lexicon: Lexicon,
+    salient: Mapping[str, float] | None = None,
 ) -> EvidenceFeatures:
-    """The features of ``passages`` as evidence for ``analysis`` (see EvidenceFeatures)."""
+    """The features of ``passages`` as evidence for ``analysis`` (see EvidenceFeatures);
+    ``salient`` maps each unknown word to its salience (1 for a word not in it)."""
+    salient = salient or {}
     found_terms: set[str] = set()
     for passage in passages:
         title = str(passage.metadata.get("title", ""))
@@ -87,7 +112,9 @@ def evidence_features(
         coverage=coverage,
         coverage_plain=plain,
         missing=missing,
-        unknown=max((t.specificity for t in asked if not t.known), default=0.0),
+        unknown=max(
+            (t.specificity * salient.get(t.word, 1.0) for t in asked if not t.known), default=0.0
+        ),
     )
 
 

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
+
 from bot import prompts
 from bot.clinic import Clinic, with_contact
 from bot.compose import Composed, compose_answer, with_words
@@ -16,7 +18,16 @@ from bot.config import Settings
 from bot.crisis import CrisisCheck
 from bot.embeddings import Embedder, Vectors, load_embedder
 from bot.errors import InvalidQuestionError
-from bot.evidence import EvidenceFeatures, EvidenceModel, covers, evidence_features, load_model
+from bot.evidence import (
+    EvidenceFeatures,
+    EvidenceModel,
+    covers,
+    evidence_features,
+    load_model,
+    salience,
+    unknown_terms,
+    without_word,
+)
 from bot.lead import AnswerAids, Lead, plain_lead
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
@@ -136,7 +147,7 @@ class Bot:
         if verdict is Verdict.PERSONAL_ADVICE and analysis.personal == "always":
             return reply.finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=analysis.query)
         passages, query_vector = reply.timed("retrieve", self.retrieve, analysis, vector)
-        if not reply.timed("evidence", self.covers, analysis, passages, query_vector):
+        if not reply.timed("evidence", self.covers, analysis, passages, query_vector, vector):
             return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
         kinds = reply.timed("compose", self.aids.question_kinds, query_vector)
         lead = reply.timed("compose", self.lead, analysis, verdict, kinds, query_vector, passages)
@@ -188,9 +199,15 @@ class Bot:
         return self.retriever.retrieve(query, self.settings.answer_pool, vector=vector), vector
 
     def features(
-        self, analysis: QuestionAnalysis, passages: Sequence[Passage], vector: Vectors
+        self,
+        analysis: QuestionAnalysis,
+        passages: Sequence[Passage],
+        vector: Vectors,
+        question_vector: Vectors | None = None,
     ) -> EvidenceFeatures:
-        """The evidence features the coverage model reads (bot/evidence.py)."""
+        """The evidence features the coverage model reads (bot/evidence.py); with the
+        question's own vector, each asked word the corpus lacks is weighed by how much the
+        question's meaning moves without it."""
         v = vector.reshape(-1)
         sentence_best = max(
             (float((e.vectors @ v).max()) for e in self.vectors.get(passages) if e.sentences),
@@ -198,13 +215,34 @@ class Bot:
         )
         top = self.retriever.keyword.search(analysis.query, 1)
         keyword_best = top[0].score if top else 0.0
-        return evidence_features(analysis, passages, sentence_best, keyword_best, self.lexicon)
+        salient = None if question_vector is None else self.salience(analysis, question_vector)
+        return evidence_features(
+            analysis, passages, sentence_best, keyword_best, self.lexicon, salient
+        )
+
+    def salience(self, analysis: QuestionAnalysis, question_vector: Vectors) -> dict[str, float]:
+        """For each asked word the corpus lacks, how much the question is about it: one
+        embedding of the question without each such word (none when there is no such word)."""
+        words = list(dict.fromkeys(t.word for t in unknown_terms(analysis)))
+        if not words:
+            return {}
+        q = question_vector.reshape(-1)
+        q = q / (np.linalg.norm(q) or 1.0)
+        rows = self.embedder.embed_documents([without_word(analysis.question, w) for w in words])
+        out = {}
+        for word, row in zip(words, np.asarray(rows).reshape(len(words), -1), strict=True):
+            out[word] = salience(1.0 - float(row @ q) / (float(np.linalg.norm(row)) or 1.0))
+        return out
 
     def covers(
-        self, analysis: QuestionAnalysis, passages: Sequence[Passage], vector: Vectors
+        self,
+        analysis: QuestionAnalysis,
+        passages: Sequence[Passage],
+        vector: Vectors,
+        question_vector: Vectors | None = None,
     ) -> bool:
         """Whether the sources cover the question (the fitted evidence model decides)."""
-        features = self.features(analysis, passages, vector)
+        features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)
 
     def lead(

@@ -4,6 +4,7 @@ a short floor that no ordinary question trips, and a head that retraining reprod
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from benchmarks.readability import grade
 from bot import prompts
-from bot.crisis import CrisisRouter, crisis_reply, load_floor, segments
+from bot.crisis import CrisisFloor, CrisisRouter, crisis_reply, load_floor, segments
 from bot.crisis_model import CLASSES, VIEWS, CrisisHead, LinearHead, deleet, normalise
 from bot.errors import ConfigurationError, ModelUnavailableError
 from bot.types import Verdict
@@ -173,6 +174,15 @@ def test_the_floor_is_short_and_no_ordinary_question_matches_it() -> None:
         if expect not in ("crisis",) and floor.match(deleet(normalise(text))) != "none"
     ]
     assert tripped == []
+
+
+@pytest.mark.parametrize(
+    "message", ["I can't breathe", "i cant breathe help", "after my infusion i cant breathe"]
+)
+def test_trouble_breathing_now_is_a_crisis_without_the_floor(embedder: Any, message: str) -> None:
+    never = re.compile("(?!x)x")
+    router = CrisisRouter(embedder, floor=CrisisFloor(never, never))
+    assert router.check(message).crisis
 
 
 def test_a_broken_floor_file_says_what_to_do(tmp_path: Path) -> None:

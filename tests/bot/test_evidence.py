@@ -16,6 +16,8 @@ from bot.evidence import (
     covers,
     load_model,
     neutral_model,
+    salience,
+    without_word,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +78,30 @@ def test_model_fitted_on_other_features_is_refused(tmp_path: Path) -> None:
 
 def test_neutral_model_covers_everything() -> None:
     assert covers(replace(STRONG, coverage=0.0), neutral_model())
+
+
+def test_without_word_takes_out_whole_words_only() -> None:
+    assert without_word("Is ketamine considered a psychedelic?", "considered") == (
+        "Is ketamine a psychedelic?"
+    )
+    assert without_word("Is CRPS pain worse than painful gout?", "pain") == (
+        "Is CRPS worse than painful gout?"
+    )
+    assert salience(0.0) == 0.0 and salience(1.0) == 1.0 and 0 < salience(0.03) < 1
+
+
+def _unknown(bot, question: str) -> float:  # type: ignore[no-untyped-def]
+    analysis = bot.analyse(question, ())
+    vector = bot.embedder.embed_query(question)
+    passages, query_vector = bot.retrieve(analysis, vector)
+    return float(bot.features(analysis, passages, query_vector, vector).unknown)
+
+
+def test_a_word_the_corpus_lacks_counts_by_how_much_the_question_is_about_it(
+    corpus_bot,  # type: ignore[no-untyped-def]
+) -> None:
+    """ "considered" is a word the corpus lacks; "Medicare" is a topic it lacks."""
+    filler = _unknown(corpus_bot, "Is ketamine considered a psychedelic?")
+    topic = _unknown(corpus_bot, "Does Medicare pay for ketamine infusions?")
+    assert filler < 0.5 * topic
+    assert _unknown(corpus_bot, "Is ketamine a psychedelic?") == 0.0

@@ -265,6 +265,7 @@ def test_json_shape(corpus_bot) -> None:  # type: ignore[no-untyped-def]
         "plain_heading",
         "words",
         "words_heading",
+        "words_first",
         "citations",
         "disclaimer",
         "timings_ms",
