@@ -53,6 +53,7 @@ bench: $(STAMP)
 # Refit the crisis classifier on eval/safety_train/ (writes bot/models/crisis_head.*).
 train: $(STAMP)
 	$(PY) -m benchmarks.train_crisis
+	$(PY) -m benchmarks.train_advice
 
 eval: $(STAMP)
 	$(PY) -m ingest

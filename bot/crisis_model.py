@@ -173,7 +173,7 @@ class CrisisHead:
                 view: asdict(bars) for view, bars in zip(VIEWS, self.thresholds, strict=True)
             },
             "data_sha256": self.data_hash,
-            **_feature_settings(),
+            **feature_settings(),
         }
         meta_file.write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -194,7 +194,7 @@ class CrisisHead:
             meta.get("classes") != list(CLASSES)
             or meta.get("views") != list(VIEWS)
             or len(views) != len(VIEWS)
-            or any(meta.get(key) != value for key, value in _feature_settings().items())
+            or any(meta.get(key) != value for key, value in feature_settings().items())
         ):
             raise ModelUnavailableError(
                 f"{meta_file} was trained with other features than this code uses. "
@@ -203,7 +203,7 @@ class CrisisHead:
         return cls(views, thresholds, str(meta["data_sha256"]))
 
 
-def _feature_settings() -> dict[str, object]:
+def feature_settings() -> dict[str, object]:
     return {
         "char_features": CHAR_FEATURES,
         "char_ngrams": list(CHAR_NGRAMS),

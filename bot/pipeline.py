@@ -144,7 +144,9 @@ class Bot:
         verdict = reply.timed("safety", self.route, analysis, crisis, vector)
         if verdict in _FIXED_REPLIES:
             return reply.finish(verdict, _FIXED_REPLIES[verdict], query=analysis.query)
-        if verdict is Verdict.PERSONAL_ADVICE and analysis.personal == "always":
+        # Mixing, doses, starting or stopping (and requests only the learned check caught,
+        # whatever they ask) get the advice reply alone: no general sentence to read as a yes.
+        if verdict is Verdict.PERSONAL_ADVICE and analysis.personal in ("always", ""):
             return reply.finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=analysis.query)
         passages, query_vector = reply.timed("retrieve", self.retrieve, analysis, vector)
         if not reply.timed("evidence", self.covers, analysis, passages, query_vector, vector):

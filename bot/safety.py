@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot import safety_examples
+from bot.advice_model import AdviceHead, default_advice_head
 from bot.config import SafetyWeights
 from bot.crisis import CrisisCheck, CrisisRouter
 from bot.embeddings import Embedder, Vectors
@@ -70,9 +71,11 @@ class SafetyRouter:
         crisis: CrisisRouter | None = None,
         vocabulary: Vocabulary | None = None,
         weights: SafetyWeights | None = None,
+        advice: AdviceHead | None = None,
     ) -> None:
         self._embedder = embedder
         self.crisis = crisis or CrisisRouter(embedder)
+        self.advice = advice or default_advice_head()
         self.vocabulary = vocabulary or default_vocabulary()
         self.weights = weights or SafetyWeights()
         self._examples = {
@@ -117,5 +120,11 @@ class SafetyRouter:
             # No pain-care word: still fine if it reads like the on-topic examples.
             s = self.scores(analysis.question, vector)
             if s.on_topic > s.off_topic + self.weights.off_topic_margin:
-                return Verdict.PERSONAL_ADVICE if analysis.personal else Verdict.ANSWERED
+                verdict = Verdict.PERSONAL_ADVICE if analysis.personal else Verdict.ANSWERED
+        if verdict is Verdict.ANSWERED:
+            # Other wordings of a request for advice than the vocabulary's phrases.
+            if vector is None:
+                vector = self._embedder.embed_query(analysis.question)
+            if self.advice.asks_advice(analysis.question, vector):
+                return Verdict.PERSONAL_ADVICE
         return verdict
