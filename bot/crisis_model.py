@@ -204,6 +204,7 @@ class CrisisHead:
 
 
 def feature_settings() -> dict[str, object]:
+    """The feature options a saved head was fitted with (checked when it is loaded)."""
     return {
         "char_features": CHAR_FEATURES,
         "char_ngrams": list(CHAR_NGRAMS),
