@@ -21,8 +21,9 @@ from bot.question_parts import question_parts
 from bot.vocabulary import Vocabulary
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$")
-"""A pronoun's or noun's clitic ("mine's", "wife's", "you're"): the word is what is left."""
+_CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$|n't$")
+"""A clitic ("mine's", "wife's", "you're", "shouldn't"): the word is what is left, so a negated
+stopword ("shouldn't", "wasn't") is a stopword too."""
 # Where a sentence starts asking: a question word at the start of the sentence or of a clause.
 _ASKING = (
     r"what|what's|whats|wat|how|why|when|where|which|who|whose|is|isn't|are|aren't|was|were|"
