@@ -10,7 +10,6 @@ bar chosen by cross-validation, and committed with the hash of its data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +18,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.crisis_model import MODEL_DIR, LinearHead, feature_settings, features
+from bot.crisis_model import (
+    MODEL_DIR,
+    LinearHead,
+    feature_settings,
+    features,
+    load_weights,
+    save_weights,
+)
 from bot.errors import ModelUnavailableError
 
 MODEL_FILE = MODEL_DIR / "advice_head.npz"
@@ -46,38 +52,23 @@ class AdviceHead:
         return bool(self.probabilities([text], vector)[0] >= self.bar)
 
     def save(self, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> None:
-        model_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(model_file, coef=self.head.coef, intercept=self.head.intercept)
-        meta = {
-            "bar": self.bar,
-            "data_sha256": self.data_hash,
-            **self.info,
-            **feature_settings(),
-        }
-        meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+        meta = {"bar": self.bar, "data_sha256": self.data_hash, **self.info}
+        save_weights(model_file, meta_file, self.head.coef, self.head.intercept, meta)
 
     @classmethod
     def load(cls, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> AdviceHead:
+        what = "personal-advice classifier", "the labelled question sets"
+        coef, intercept, meta = load_weights(model_file, meta_file, *what)
         try:
-            arrays = np.load(model_file)
-            meta = json.loads(meta_file.read_text())
-            head = LinearHead(
-                arrays["coef"].astype(np.float32), arrays["intercept"].astype(np.float32)
-            )
             bar = float(meta["bar"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ModelUnavailableError(
-                f"The personal-advice classifier could not be read from {model_file} ({exc}). "
-                "Run `make train` to rebuild it from the labelled question sets."
+                f"The {what[0]} could not be read from {meta_file} ({exc}). "
+                f"Run `make train` to rebuild it from {what[1]}."
             ) from exc
         settings = feature_settings()
-        if any(meta.get(key) != value for key, value in settings.items()):
-            raise ModelUnavailableError(
-                f"{meta_file} was trained with other features than this code uses. "
-                "Run `make train` to rebuild it."
-            )
-        info = {k: v for k, v in meta.items() if k not in settings and k not in ("bar",)}
-        return cls(head, bar, str(meta["data_sha256"]), info)
+        info = {k: v for k, v in meta.items() if k not in settings and k != "bar"}
+        return cls(LinearHead(coef, intercept), bar, str(meta["data_sha256"]), info)
 
 
 @lru_cache(maxsize=1)

@@ -19,9 +19,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -160,12 +161,6 @@ class CrisisHead:
         return np.stack([view.probabilities(rows) for view in self.views], axis=1)
 
     def save(self, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> None:
-        model_file.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            model_file,
-            coef=np.stack([v.coef for v in self.views]),
-            intercept=np.stack([v.intercept for v in self.views]),
-        )
         meta = {
             "classes": list(CLASSES),
             "views": list(VIEWS),
@@ -173,34 +168,72 @@ class CrisisHead:
                 view: asdict(bars) for view, bars in zip(VIEWS, self.thresholds, strict=True)
             },
             "data_sha256": self.data_hash,
-            **feature_settings(),
         }
-        meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+        coef = np.stack([v.coef for v in self.views])
+        intercept = np.stack([v.intercept for v in self.views])
+        save_weights(model_file, meta_file, coef, intercept, meta)
 
     @classmethod
     def load(cls, model_file: Path = MODEL_FILE, meta_file: Path = META_FILE) -> CrisisHead:
+        what = "crisis classifier", "eval/safety_train/"
+        coef, intercept, meta = load_weights(model_file, meta_file, *what)
         try:
-            arrays = np.load(model_file)
-            meta = json.loads(meta_file.read_text())
-            coef, intercept = (arrays[name].astype(np.float32) for name in ("coef", "intercept"))
             views = tuple(LinearHead(c, i) for c, i in zip(coef, intercept, strict=True))
             thresholds = tuple(Thresholds(**meta["thresholds"][view]) for view in VIEWS)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailableError(
-                f"The crisis classifier could not be read from {model_file} ({exc}). "
-                "Run `make train` to rebuild it from eval/safety_train/."
+                f"The {what[0]} could not be read from {meta_file} ({exc}). "
+                f"Run `make train` to rebuild it from {what[1]}."
             ) from exc
         if (
             meta.get("classes") != list(CLASSES)
             or meta.get("views") != list(VIEWS)
             or len(views) != len(VIEWS)
-            or any(meta.get(key) != value for key, value in feature_settings().items())
         ):
             raise ModelUnavailableError(
                 f"{meta_file} was trained with other features than this code uses. "
                 "Run `make train` to rebuild it."
             )
         return cls(views, thresholds, str(meta["data_sha256"]))
+
+
+def save_weights(
+    model_file: Path,
+    meta_file: Path,
+    coef: npt.NDArray[np.float32],
+    intercept: npt.NDArray[np.float32],
+    meta: Mapping[str, object],
+) -> None:
+    """A fitted head's weights to ``model_file``, and ``meta`` with the feature settings it was
+    fitted with to ``meta_file`` (JSON)."""
+    model_file.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(model_file, coef=coef, intercept=intercept)
+    meta_file.write_text(json.dumps({**meta, **feature_settings()}, indent=2) + "\n")
+
+
+def load_weights(
+    model_file: Path, meta_file: Path, what: str, source: str
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], dict[str, Any]]:
+    """The weights and meta written by save_weights; ModelUnavailableError naming ``what``
+    (and the data to refit it from, ``source``) when they cannot be read or were fitted with
+    other features than this code makes."""
+    try:
+        arrays = np.load(model_file)
+        meta = json.loads(meta_file.read_text())
+        coef, intercept = (arrays[name].astype(np.float32) for name in ("coef", "intercept"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelUnavailableError(
+            f"The {what} could not be read from {model_file} ({exc}). "
+            f"Run `make train` to rebuild it from {source}."
+        ) from exc
+    if not isinstance(meta, dict) or any(
+        meta.get(key) != value for key, value in feature_settings().items()
+    ):
+        raise ModelUnavailableError(
+            f"{meta_file} was trained with other features than this code uses. "
+            "Run `make train` to rebuild it."
+        )
+    return coef, intercept, meta
 
 
 def feature_settings() -> dict[str, object]:
