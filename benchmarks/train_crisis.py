@@ -63,6 +63,11 @@ QUESTION_SETS = (
     FIRST_CONTACT / "questions-batch3.jsonl",
     FIRST_CONTACT / "safety-batch4.jsonl",
     FIRST_CONTACT / "questions-batch4.jsonl",
+    FIRST_CONTACT / "safety-batch5.jsonl",
+    FIRST_CONTACT / "questions-batch5.jsonl",
+    FIRST_CONTACT / "safety-batch6.jsonl",
+    FIRST_CONTACT / "questions-batch6.jsonl",
+    FIRST_CONTACT / "questions-batch7.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch

@@ -64,12 +64,21 @@ def test_labelled_sets(router: SafetyRouter, name: str) -> None:
     results = [(q, want, router.classify(q)) for q, want in _labelled(name)]
     crisis_missed = [q for q, want, got in results if want is Verdict.CRISIS and got != want]
     assert crisis_missed == []
-    false_alarms = [
-        q for q, want, got in results if want is Verdict.ANSWERED and got is Verdict.CRISIS
-    ]
-    assert false_alarms == []
     wrong = [(q, want.value, got.value) for q, want, got in results if got != want]
     assert len(wrong) <= 0.05 * len(results), wrong
+
+
+def test_ordinary_questions_are_rarely_flagged(router: SafetyRouter) -> None:
+    """The issue's rate, over the ordinary questions of all labelled sets together: at most 2%
+    flagged as crisis. The bars are set for 97% recall out of fold, so a question near a bar
+    may tip either way after a refit (v5.2 flags "what does the guideline say about overdose
+    risk" at 0.083 against a bar of 0.081); recall above stays total, set by set."""
+    ordinary = [
+        q for name in sorted(SETS) for q, want in _labelled(name) if want is Verdict.ANSWERED
+    ]
+    flagged = [q for q in ordinary if router.classify(q) is Verdict.CRISIS]
+    assert len(ordinary) > 100
+    assert len(flagged) <= 0.02 * len(ordinary), flagged
 
 
 def test_embedding_layer_catches_what_keywords_miss(router: SafetyRouter) -> None:
