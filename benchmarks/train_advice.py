@@ -37,7 +37,7 @@ QUESTION_SETS = (
     question_sets.QUESTIONS_FILE,
     question_sets.SHARED_QUESTIONS_FILE,
     question_sets.DEV_QUESTIONS_FILE,
-    *(FIRST_CONTACT / f"questions-batch{n}.jsonl" for n in range(1, 6)),
+    *(FIRST_CONTACT / f"questions-batch{n}.jsonl" for n in range(1, 8)),
 )
 """As for the crisis router: a first-contact batch joins only after its first-contact figure is
 recorded, and the newest is kept out."""
