@@ -25,6 +25,8 @@ from bot.understand import QuestionAnalysis, Term
 MODEL_FILE = Path(__file__).resolve().parent / "evidence_model.json"
 MIN_WEIGHT = 0.05
 """Least weight of a content word: even a common word ("cost") counts a little."""
+PRACTICAL_KIND = "practical"
+"""The question kind (corpus/question_kinds.toml) whose nearness is the ``practical`` feature."""
 SALIENCE_SCALE = 0.075
 """Drop in cosine similarity between the question and the question without a word at which
 the word counts fully as what the question is about; smaller drops count in proportion.
@@ -52,6 +54,11 @@ class EvidenceFeatures:
     """Largest specificity of an asked word the whole corpus lacks ("insurance", "children"),
     times how much the question's meaning rests on it (``salience``): "considered" in "Is
     ketamine considered a psychedelic?" is a word the corpus lacks, not a topic it lacks."""
+
+    practical: float = 0.0
+    """Similarity of the asked part to the nearest example of a practical question (cost,
+    insurance, finding a clinic: `[kinds.practical]` in corpus/question_kinds.toml), which
+    research papers rarely answer."""
 
     def vector(self) -> list[float]:
         return [float(v) for v in asdict(self).values()]
@@ -87,6 +94,7 @@ def evidence_features(
     keyword_best: float,
     lexicon: Lexicon,
     salient: Mapping[str, float] | None = None,
+    practical: float = 0.0,
 ) -> EvidenceFeatures:
     """The features of ``passages`` as evidence for ``analysis`` (see EvidenceFeatures);
     ``salient`` maps each unknown word to its salience (1 for a word not in it)."""
@@ -115,6 +123,7 @@ def evidence_features(
         unknown=max(
             (t.specificity * salient.get(t.word, 1.0) for t in asked if not t.known), default=0.0
         ),
+        practical=practical,
     )
 
 

@@ -127,6 +127,9 @@ class AnswerAids:
     def question_kinds(self, vector: Vectors) -> tuple[str, ...]:
         return self.kinds.kinds(vector) if self.kinds else ()
 
+    def kind_similarity(self, vector: Vectors, kind: str) -> float:
+        return self.kinds.similarity(vector, kind) if self.kinds else 0.0
+
     def by_id(self) -> dict[str, PlainSentence]:
         return {s.id: s for s in self.plain}
 

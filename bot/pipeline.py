@@ -19,6 +19,7 @@ from bot.crisis import CrisisCheck
 from bot.embeddings import Embedder, Vectors, load_embedder
 from bot.errors import InvalidQuestionError
 from bot.evidence import (
+    PRACTICAL_KIND,
     EvidenceFeatures,
     EvidenceModel,
     covers,
@@ -218,8 +219,9 @@ class Bot:
         top = self.retriever.keyword.search(analysis.query, 1)
         keyword_best = top[0].score if top else 0.0
         salient = None if question_vector is None else self.salience(analysis, question_vector)
+        practical = self.aids.kind_similarity(v, PRACTICAL_KIND)
         return evidence_features(
-            analysis, passages, sentence_best, keyword_best, self.lexicon, salient
+            analysis, passages, sentence_best, keyword_best, self.lexicon, salient, practical
         )
 
     def salience(self, analysis: QuestionAnalysis, question_vector: Vectors) -> dict[str, float]:

@@ -48,6 +48,14 @@ class KindClassifier:
         )
         return cls(tuple(names), vectors)
 
+    def similarity(self, question_vector: Vectors, kind: str) -> float:
+        """Cosine similarity of the question to the nearest example of ``kind`` (0 when the
+        file has no example of it)."""
+        rows = [i for i, name in enumerate(self.names) if name == kind]
+        if not rows:
+            return 0.0
+        return float((self.vectors[rows] @ question_vector.reshape(-1)).max())
+
     def kinds(self, question_vector: Vectors) -> tuple[str, ...]:
         """The question's kinds, best first (none when no example is close)."""
         if not self.names:

@@ -105,3 +105,12 @@ def test_a_word_the_corpus_lacks_counts_by_how_much_the_question_is_about_it(
     topic = _unknown(corpus_bot, "Does Medicare pay for ketamine infusions?")
     assert filler < 0.5 * topic
     assert _unknown(corpus_bot, "Is ketamine a psychedelic?") == 0.0
+
+
+def test_a_practical_question_weighs_against_coverage() -> None:
+    """The fitted model learned that questions about getting care (cost, finding a clinic)
+    are rarely answered by research papers: with all else equal, nearness to the practical
+    examples lowers the probability of "covered"."""
+    model = load_model()
+    research = replace(STRONG, coverage=0.8, practical=0.3)
+    assert model.probability(replace(research, practical=0.85)) < model.probability(research)

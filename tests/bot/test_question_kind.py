@@ -30,3 +30,16 @@ def test_question_kind(kinds, embedder, question, kind) -> None:  # type: ignore
 
 def test_no_kind_for_an_unrelated_message(kinds, embedder) -> None:  # type: ignore[no-untyped-def]
     assert kinds.kinds(embedder.embed_query("the weather in Paris tomorrow")) == ()
+
+
+def test_practical_questions_are_nearer_the_practical_examples(kinds, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Getting care (cost, finding a prescriber) against what the research found; none of
+    these wordings is an example in corpus/question_kinds.toml."""
+
+    def practical(question: str) -> float:
+        return kinds.similarity(embedder.embed_query(question), "practical")
+
+    research = practical("what did the studies find about ketamine for fibromyalgia")
+    assert practical("what does a ketamine infusion cost without insurance") > research + 0.15
+    assert practical("how do I get an appointment at a ketamine clinic in Ohio") > research + 0.15
+    assert kinds.similarity(embedder.embed_query("anything"), "no such kind") == 0.0
