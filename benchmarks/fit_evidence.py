@@ -27,7 +27,6 @@ import numpy as np
 
 from benchmarks import questions as question_sets
 from benchmarks.report import markdown_table, stamp, text_table, write_section
-from benchmarks.train_crisis import FIRST_CONTACT
 from bot.evidence import FEATURE_NAMES, MODEL_FILE, EvidenceFeatures
 from bot.types import Verdict
 
@@ -35,10 +34,6 @@ log = logging.getLogger(__name__)
 
 DEV_FILE = question_sets.DEV_QUESTIONS_FILE
 SETS = (question_sets.QUESTIONS_FILE, question_sets.SHARED_QUESTIONS_FILE, DEV_FILE)
-FIRST_CONTACT_BATCHES = tuple(FIRST_CONTACT / f"questions-batch{n}.jsonl" for n in range(1, 8))
-"""As for the crisis router and the advice check: a first-contact batch joins the fit only after
-its first-contact figure is recorded in docs/benchmarks.md, and the newest ones stay out (8-11
-were measured on this fit)."""
 C = 1.0
 """Inverse regularisation strength of the logistic regression (scikit-learn's default)."""
 FOLDS = 5
@@ -231,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     import bot
     from bot.config import Settings
 
-    paths = [p for p in (*SETS[:2], args.dev, *FIRST_CONTACT_BATCHES) if p.exists()]
+    paths = [
+        p for p in (*SETS[:2], args.dev, *question_sets.MEASURED_QUESTION_BATCHES) if p.exists()
+    ]
     labelled = [q for p in paths for q in question_sets.load_questions(p)]
     rows = load_rows(ROWS_CACHE, labelled) if args.reuse else None
     if rows is None:

@@ -20,6 +20,13 @@ SHARED_QUESTIONS_FILE = REPO.parent / "shared" / "eval" / "questions.jsonl"
 DEV_QUESTIONS_FILE = REPO / "eval" / "questions_dev.jsonl"
 """Development set by paraphrase family (bare, backstory, skeptical, slang_typos, caregiver,
 follow_up, long_rambling), each intent in several wordings."""
+FIRST_CONTACT_DIR = REPO / "eval" / "firstcontact"
+"""Batches written by someone who never saw the bot, each committed before the bot read it."""
+MEASURED_QUESTION_BATCHES = tuple(
+    FIRST_CONTACT_DIR / f"questions-batch{n}.jsonl" for n in range(1, 8)
+)
+"""The question batches whose first-contact figure is recorded in docs/benchmarks.md, which the
+coverage model and the advice check learn from; the newer ones (8-11) stay out, to measure on."""
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _SPACE = re.compile(r"\s+")
 

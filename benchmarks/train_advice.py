@@ -21,7 +21,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from benchmarks import questions as question_sets
-from benchmarks.train_crisis import FIRST_CONTACT
 from bot.advice_model import META_FILE, MODEL_FILE, AdviceHead
 from bot.config import Settings
 from bot.crisis_model import LinearHead, data_hash, features
@@ -37,10 +36,8 @@ QUESTION_SETS = (
     question_sets.QUESTIONS_FILE,
     question_sets.SHARED_QUESTIONS_FILE,
     question_sets.DEV_QUESTIONS_FILE,
-    *(FIRST_CONTACT / f"questions-batch{n}.jsonl" for n in range(1, 8)),
+    *question_sets.MEASURED_QUESTION_BATCHES,
 )
-"""As for the crisis router: a first-contact batch joins only after its first-contact figure is
-recorded, and the newest is kept out."""
 REGULARISATION = 4.0
 BARS = tuple(round(b, 2) for b in np.arange(0.5, 0.96, 0.05))
 FOLDS = 5

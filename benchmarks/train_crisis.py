@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.model_selection import StratifiedKFold
 
+from benchmarks import questions as question_sets
 from bot.config import Settings
 from bot.crisis import LONG_MESSAGE_WORDS, segments
 from bot.crisis_model import (
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "eval" / "safety_train"
-FIRST_CONTACT = ROOT / "eval" / "firstcontact"
+FIRST_CONTACT = question_sets.FIRST_CONTACT_DIR
 QUESTION_SETS = (
     ROOT / "eval" / "questions_dev.jsonl",
     ROOT / "eval" / "questions.jsonl",
