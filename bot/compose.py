@@ -250,7 +250,9 @@ def _with_claim_caveats(
         for s in claims_in(aids, [(c.passage, c.vector) for c in chosen], retrieved)
         if s not in have
     ]
-    extra = [s for s in caveats_of(aids, [*have, *claims], retrieved) if s not in claims]
+    # Only the quoted claims' caveats: the lead's own were chosen with it (a caveat already in
+    # the lead does not bring its caveats again).
+    extra = [s for s in caveats_of(aids, claims, retrieved) if s not in claims and s not in have]
     return lead_of(aids, [*have, *extra], retrieved) if extra else lead
 
 

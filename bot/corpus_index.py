@@ -19,6 +19,7 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ class CorpusIndex:
     passages: list[Passage]
     keyword: KeywordIndex
     stats: LexiconStats
+
+    @cached_property
+    def by_id(self) -> dict[str, Passage]:
+        """Every live passage by chunk id (for passages fetched by a link, bot/lead.py)."""
+        return {p.chunk_id: p for p in self.passages}
 
     @classmethod
     def build(cls, passages: list[Passage], generation: int) -> CorpusIndex:

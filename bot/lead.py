@@ -43,9 +43,14 @@ MIN_SCORE = 0.55
 """Calibrated on eval/answer_pairs.jsonl (docs/benchmarks.md, Issue 13); below it a plain
 sentence is not shown, however few are left."""
 KEEP_WITHIN = 0.15
-MAX_LEAD = 3
+MAX_LEAD = 2
+"""Answering sentences in a lead, before their caveats. Chosen on eval/answer_pairs.jsonl
+once the passages behind a lead are fetched by link (every chosen sentence can then be shown
+with its caveats): 2 gave sentence precision 0.863 against 0.818 for 3, with every needed
+caveat shown in both (docs/benchmarks.md)."""
 MAX_CAVEATS = 6
 _CAUTION_ROLES = frozenset(["caution", "risk"])
+_CARRIES_CAVEATS = frozenset(["claim", "benefit"])
 
 
 @dataclass(frozen=True)
@@ -253,10 +258,20 @@ def caveats_of(
         if cid in have or cid not in by_id:
             continue
         have.add(cid)
-        if showable(aids, by_id[cid], retrieved):
+        if showable(aids, by_id[cid], retrieved, needs_own_caveats(by_id[cid])):
             extra.append(by_id[cid])
-            queue.extend(by_id[cid].caveats)
+            if needs_own_caveats(by_id[cid]):
+                queue.extend(by_id[cid].caveats)
     return extra
+
+
+def needs_own_caveats(caveat: PlainSentence) -> bool:
+    """Whether a sentence shown as another's caveat brings its own caveats too. A claim or a
+    benefit does ("the author cites a 2018 study" needs "it is really a guideline"); a limit,
+    a risk or a status note does not: "the risk rises with higher doses" under a dose finding
+    is the caveat, and the whole who-should-not list after it was padding in a blind review
+    (docs/benchmarks.md)."""
+    return caveat.role in _CARRIES_CAVEATS
 
 
 def with_caveats(
@@ -264,30 +279,90 @@ def with_caveats(
 ) -> list[PlainSentence]:
     """``chosen`` and their caveats; a sentence whose caveats did not all fit is left out."""
     shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    answers = {s.id for s in chosen}
     while True:
         ids = {s.id for s in shown}
-        kept = [s for s in shown if all(c in ids for c in s.caveats)]
+        kept = [
+            s
+            for s in shown
+            if all(c in ids for c in s.caveats)
+            or (s.id not in answers and not needs_own_caveats(s))
+        ]
         if len(kept) == len(shown):
             return kept
         shown = kept
 
 
-def showable(aids: AnswerAids, sentence: PlainSentence, retrieved: Mapping[str, Passage]) -> bool:
-    """Backed by retrieved passages, and so is every caveat it names, and their caveats in
-    turn (a claim never travels without its caveats: "the author cites a 2018 study" needs
-    "the 2018 source is really a guideline, under another journal's name")."""
+def showable(
+    aids: AnswerAids,
+    sentence: PlainSentence,
+    retrieved: Mapping[str, Passage],
+    with_caveats: bool = True,
+) -> bool:
+    """Backed by retrieved passages, and (``with_caveats``, as an answer is) so is every
+    caveat it names, and a claim's caveats in turn (a claim never travels without its caveats:
+    "the author cites a 2018 study" needs "the 2018 source is really a guideline, under
+    another journal's name")."""
+    return all(c in retrieved for c in needed_chunks(aids, sentence, with_caveats)) and bool(
+        aids.backing.get(sentence.id)
+    )
+
+
+def needed_chunks(
+    aids: AnswerAids, sentence: PlainSentence, with_caveats: bool = True
+) -> list[str]:
+    """Chunk ids of every passage ``sentence`` needs shown: its own, and (``with_caveats``)
+    its caveats' and, for a claim among them, the claim's caveats' in turn. A caveat the
+    plain layer does not hold makes the sentence unshowable (a chunk id no store has)."""
     by_id = aids.by_id()
     seen: set[str] = set()
-    todo = [sentence.id]
+    out: list[str] = []
+    todo = [(sentence.id, with_caveats)]
     while todo:
-        sid = todo.pop()
+        sid, follow = todo.pop()
         if sid in seen:
             continue
         seen.add(sid)
-        if sid not in by_id or shown_backing(aids, by_id[sid], retrieved) is None:
-            return False
-        todo.extend(by_id[sid].caveats)
-    return True
+        if sid not in by_id or not aids.backing.get(sid):
+            return [f"<missing plain sentence {sid}>"]
+        out += [c for c in aids.backing[sid] if c not in out]
+        if follow:
+            todo.extend(
+                (cid, cid in by_id and needs_own_caveats(by_id[cid])) for cid in by_id[sid].caveats
+            )
+    return out
+
+
+def linked_chunks(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    kinds: Sequence[str],
+    vector: Vectors,
+    lexicon: Lexicon,
+    personal: bool = False,
+    part_vectors: Sequence[Vectors] = (),
+) -> list[str]:
+    """Chunk ids of every passage behind the plain sentences that best answer the question
+    (and each of its parts), and behind the caveats they carry, followed through.
+
+    Retrieval ranks passages by the question's words, so it can bring the passage that
+    answers but not the one holding that answer's caveat (a mechanism claim, and the note that
+    its 2018 source is really a guideline). Without it the answering sentence could not be
+    shown, and weaker ones took its place. These passages are fetched by this link and shown
+    like any retrieved one."""
+    chosen = [
+        c.sentence
+        for c in choose_lead(score_plain(aids, analysis, vector, kinds, lexicon, personal))
+    ]
+    for part, pv in zip(analysis.parts, part_vectors, strict=True):
+        scored = score_plain(
+            aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
+        )
+        chosen += [c.sentence for c in choose_lead(scored)[:1]]
+    out: list[str] = []
+    for sentence in chosen:
+        out += [c for c in needed_chunks(aids, sentence) if c not in out]
+    return out
 
 
 def plain_lead(
@@ -322,9 +397,10 @@ def plain_lead(
         else:
             open_parts.append((part, pv))
     shown = with_caveats(aids, chosen, retrieved)
-    # Checked findings first (caveats included: the disagreement note promises it), then notes
-    # on unchecked references, news, the article's views; for a personal question the sources'
-    # cautions lead.
+    # Checked findings first (caveats included: the disagreement note promises it, and a
+    # patient should meet the evidence before the claims), then notes on unchecked references,
+    # news, the article's views; for a personal question the sources' cautions lead. (Each
+    # claim followed by its own caveats read worse in a blind review: docs/benchmarks.md.)
     shown.sort(
         key=lambda s: (
             personal and s.role not in _CAUTION_ROLES,
@@ -362,8 +438,9 @@ def claims_in(
     retrieved: Mapping[str, Passage],
     min_similarity: float = 0.6,
 ) -> list[PlainSentence]:
-    """Showable plain sentences that restate a quoted sentence (same section, close meaning)
-    and carry caveats: a quoted benefit brings its limit even when no plain sentence leads."""
+    """Showable plain sentences that restate a quoted claim or benefit (same section, close
+    meaning) and carry caveats: a quoted benefit brings its limit even when no plain sentence
+    leads (a quoted risk does not bring the who-should-not list: needs_own_caveats)."""
     out: list[PlainSentence] = []
     for passage, vector in quoted:
         key = (passage.source_id, passage.section.strip().lower())
@@ -372,6 +449,7 @@ def claims_in(
             if (
                 close
                 and s.caveats
+                and needs_own_caveats(s)
                 and key in s.backed_by_lower()
                 and s not in out
                 and showable(aids, s, retrieved)
@@ -388,6 +466,7 @@ __all__ = [
     "choose_lead",
     "claims_in",
     "lead_of",
+    "linked_chunks",
     "plain_lead",
     "score_plain",
     "shown_backing",

@@ -29,7 +29,7 @@ from bot.evidence import (
     unknown_terms,
     without_word,
 )
-from bot.lead import AnswerAids, Lead, plain_lead
+from bot.lead import AnswerAids, Lead, linked_chunks, plain_lead
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
 from bot.review import check_reviews
@@ -153,7 +153,10 @@ class Bot:
         if not reply.timed("evidence", self.covers, analysis, passages, query_vector, vector):
             return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
         kinds = reply.timed("compose", self.aids.question_kinds, query_vector)
-        lead = reply.timed("compose", self.lead, analysis, verdict, kinds, query_vector, passages)
+        parts = reply.timed("compose", self.part_vectors, analysis)
+        args = (analysis, verdict, kinds, query_vector, parts)
+        passages = reply.timed("retrieve", self.retrieve_linked, *args, passages)
+        lead = reply.timed("compose", self.lead, *args, passages)
         composed = reply.timed("compose", self.compose, analysis, query_vector, passages, lead)
         if self.chat_model is not None and composed.text:
             composed = reply.timed("generate", self.write, analysis, history, passages, composed)
@@ -249,20 +252,46 @@ class Bot:
         features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)
 
+    def part_vectors(self, analysis: QuestionAnalysis) -> list[Vectors]:
+        """The vectors of a multi-part question's parts (none for a one-part question)."""
+        if not analysis.parts:
+            return []
+        return list(self.embedder.embed_documents(list(analysis.parts)))
+
+    def retrieve_linked(
+        self,
+        analysis: QuestionAnalysis,
+        verdict: Verdict,
+        kinds: Sequence[str],
+        vector: Vectors,
+        part_vectors: Sequence[Vectors],
+        passages: Sequence[Passage],
+    ) -> list[Passage]:
+        """``passages`` and, after them, the passages the best plain sentences for the question
+        and their caveats need that the search did not bring (bot/lead.py, linked_chunks)."""
+        personal = verdict is Verdict.PERSONAL_ADVICE
+        have = {p.chunk_id for p in passages}
+        wanted = linked_chunks(
+            self.aids, analysis, kinds, vector, self.lexicon, personal, part_vectors
+        )
+        store = self.retriever.corpus.by_id
+        extra = [store[c] for c in wanted if c not in have and c in store]
+        return [*passages, *extra]
+
     def lead(
         self,
         analysis: QuestionAnalysis,
         verdict: Verdict,
         kinds: Sequence[str],
         vector: Vectors,
+        part_vectors: Sequence[Vectors],
         passages: Sequence[Passage],
     ) -> Lead:
         """The plain sentences (corpus/plain/) that answer the question's kind, backed only by
         ``passages``; for a personal request, the cautions about what the asker named first."""
         personal = verdict is Verdict.PERSONAL_ADVICE
-        parts = self.embedder.embed_documents(list(analysis.parts)) if analysis.parts else ()
         return plain_lead(
-            self.aids, analysis, kinds, vector, passages, self.lexicon, personal, list(parts)
+            self.aids, analysis, kinds, vector, passages, self.lexicon, personal, part_vectors
         )
 
     def compose(
