@@ -38,6 +38,11 @@ _ANAPHORA = re.compile(
     r"^(what about|how about|and |what of|and what|ok and|so |also )"
     r"|\b(it|that|this|they|them|those|these|there)\b"
 )
+_ELLIPSIS = re.compile(
+    r"^(?:ok |okay |so )?(?:what about|how about|and what about|what of|and in|and for)\b"
+)
+"""A follow-up that swaps one thing of the question before for another ("what about in
+canada?"): it keeps that question's subject, whatever the new word is."""
 _PERSONAL_WORDS = re.compile(
     r"\b(i|i'm|im|i've|me|my|mine|myself|should|could|can|would|will|do|am|take|taking|"
     r"start|stop|quit|try|get|okay|ok|safe for|how much|how many)\b"
@@ -177,10 +182,16 @@ def split_asked(text: str) -> tuple[str, str]:
     versus the statements around them. No asking sentence: the whole text is asked."""
     asked: list[str] = []
     context: list[str] = []
-    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
-        if not sentence:
-            continue
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    # With a question mark somewhere, a question word after "and", "but" or "so" inside a
+    # statement ("... and did nothing for me.") is part of the story, not a question.
+    marked = any(s.endswith("?") for s in sentences)
+    for sentence in sentences:
         cue = _ASK_CUE.search(sentence)
+        if cue is not None and marked and not sentence.endswith("?"):
+            joined_by = sentence[cue.start() : cue.start("ask")].strip(" ,:")
+            if joined_by:
+                cue = None
         if cue is None and not sentence.endswith("?"):
             context.append(sentence)
             continue
@@ -284,7 +295,9 @@ def understand(
     )
     own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
     # A word the corpus lacks and general English rarely uses ("tokyo") starts a new subject.
-    new_subject = any(not t.known and t.specificity >= TOPICAL for t in own if t.asked)
+    new_subject = not _ELLIPSIS.match(target) and any(
+        not t.known and t.specificity >= TOPICAL for t in own if t.asked
+    )
     lay_topic = any(
         specificity(m.group(0)) >= TOPICAL for m in vocabulary.lay_pattern.finditer(target)
     )

@@ -40,6 +40,23 @@ def _analyse(question: str, lexicon: Lexicon, history: tuple[str, ...] = ()) -> 
         # An "or" tail belongs to the question it follows.
         ("does it help fibro or is it hype", "does it help fibro or is it hype", ""),
         ("ketamine for crps?", "ketamine for crps?", ""),
+        # Beside a question, a question word after "and" in a statement tells the story.
+        (
+            "i tried three drugs and did nothing for me. how strong is the evidence?",
+            "how strong is the evidence?",
+            "i tried three drugs and did nothing for me.",
+        ),
+        # ... but a question written with a full stop still asks, after a comma too.
+        (
+            "what does the research say? also, can she take it with her meds.",
+            "what does the research say? can she take it with her meds.",
+            "also",
+        ),
+        (
+            "i have crps and can you tell me what studies say.",
+            "can you tell me what studies say.",
+            "i have crps",
+        ),
     ],
 )
 def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
@@ -57,6 +74,9 @@ def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
         ("can I have a beer afterwards though?", "always"),
         # A decision for this person (or someone they care for).
         ("Is ketamine right for me?", "request"),
+        ("With my heart problems, do you think I'm a good candidate for infusions?", "request"),
+        # "for me" in the story, not in what is asked.
+        ("Pills did nothing for me. How strong is the evidence for ketamine, really?", ""),
         ("my mom has fibromyalgia. should she try psilocybin?", "request"),
         # A personal detail is not a request for advice.
         ("I have CRPS. Does ketamine help CRPS according to the research?", ""),
@@ -82,6 +102,9 @@ def test_follow_up_is_resolved_against_history(lexicon: Lexicon) -> None:
     # A new subject after a covered question is not a follow-up on pain care.
     tokyo = _analyse("cool. what time is it in tokyo right now?", lexicon, ("what is ketamine",))
     assert not tokyo.on_topic
+    # "What about X?" swaps one thing of the question before: still its subject.
+    canada = _analyse("what about in canada?", lexicon, ("is psilocybin legal in the us?",))
+    assert canada.on_topic and "psilocybin" in canada.resolved
 
 
 @pytest.mark.parametrize(
