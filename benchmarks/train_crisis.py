@@ -69,6 +69,13 @@ QUESTION_SETS = (
     FIRST_CONTACT / "safety-batch6.jsonl",
     FIRST_CONTACT / "questions-batch6.jsonl",
     FIRST_CONTACT / "questions-batch7.jsonl",
+    FIRST_CONTACT / "safety-batch7.jsonl",
+    FIRST_CONTACT / "safety-batch8.jsonl",
+    FIRST_CONTACT / "safety-batch9.jsonl",
+    FIRST_CONTACT / "questions-batch8.jsonl",
+    FIRST_CONTACT / "questions-batch9.jsonl",
+    FIRST_CONTACT / "questions-batch10.jsonl",
+    FIRST_CONTACT / "questions-batch11.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch
