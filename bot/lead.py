@@ -303,17 +303,16 @@ def showable(
     caveat it names, and a claim's caveats in turn (a claim never travels without its caveats:
     "the author cites a 2018 study" needs "the 2018 source is really a guideline, under
     another journal's name")."""
-    return all(c in retrieved for c in needed_chunks(aids, sentence, with_caveats)) and bool(
-        aids.backing.get(sentence.id)
-    )
+    needed = needed_chunks(aids, sentence, with_caveats)
+    return needed is not None and all(c in retrieved for c in needed)
 
 
 def needed_chunks(
     aids: AnswerAids, sentence: PlainSentence, with_caveats: bool = True
-) -> list[str]:
+) -> list[str] | None:
     """Chunk ids of every passage ``sentence`` needs shown: its own, and (``with_caveats``)
-    its caveats' and, for a claim among them, the claim's caveats' in turn. A caveat the
-    plain layer does not hold makes the sentence unshowable (a chunk id no store has)."""
+    its caveats' and, for a claim or benefit among them, that one's caveats' in turn. None
+    when it, or a caveat it needs, has no backing passage in the store."""
     by_id = aids.by_id()
     seen: set[str] = set()
     out: list[str] = []
@@ -324,13 +323,31 @@ def needed_chunks(
             continue
         seen.add(sid)
         if sid not in by_id or not aids.backing.get(sid):
-            return [f"<missing plain sentence {sid}>"]
+            return None
         out += [c for c in aids.backing[sid] if c not in out]
         if follow:
             todo.extend(
                 (cid, cid in by_id and needs_own_caveats(by_id[cid])) for cid in by_id[sid].caveats
             )
     return out
+
+
+SPECIFIC = 0.9
+"""Specificity (general-English rarity, bot/understand.py) from which an asked word names a
+topic: "tinnitus", "opioids", "neuralgia"; not "reduce" or "chronic"."""
+
+
+def names_unplain_topic(aids: AnswerAids, analysis: QuestionAnalysis, lexicon: Lexicon) -> bool:
+    """Whether the question asks about a topic that passages speak of but no plain sentence
+    does (nor the titles and sections it is read with): a paper on tinnitus ingested without a
+    plain summary, or why opioids fall short. Plain sentences close to such a question answer
+    something else, so no passage is fetched to complete them (test_serve_reingest: the new
+    tinnitus passage must lead, not the mechanism claim's caveats)."""
+    plain_words = frozenset().union(*aids.context_terms)
+    return any(
+        t.asked and t.specificity >= SPECIFIC and lexicon.used(t.stem) and t.stem not in plain_words
+        for t in analysis.terms
+    )
 
 
 def linked_chunks(
@@ -349,7 +366,10 @@ def linked_chunks(
     answers but not the one holding that answer's caveat (a mechanism claim, and the note that
     its 2018 source is really a guideline). Without it the answering sentence could not be
     shown, and weaker ones took its place. These passages are fetched by this link and shown
-    like any retrieved one."""
+    like any retrieved one. Nothing is fetched for a question about a topic the plain layer
+    never names (see names_unplain_topic)."""
+    if names_unplain_topic(aids, analysis, lexicon):
+        return []
     chosen = [
         c.sentence
         for c in choose_lead(score_plain(aids, analysis, vector, kinds, lexicon, personal))
@@ -361,7 +381,7 @@ def linked_chunks(
         chosen += [c.sentence for c in choose_lead(scored)[:1]]
     out: list[str] = []
     for sentence in chosen:
-        out += [c for c in needed_chunks(aids, sentence) if c not in out]
+        out += [c for c in needed_chunks(aids, sentence) or () if c not in out]
     return out
 
 
