@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,11 @@ class AnswerAids:
 
     def by_id(self) -> dict[str, PlainSentence]:
         return {s.id: s for s in self.plain}
+
+    @cached_property
+    def plain_words(self) -> frozenset[str]:
+        """Every word the plain layer is read with (sentences, sources' titles, sections)."""
+        return frozenset().union(*self.context_terms)
 
 
 @dataclass(frozen=True)
@@ -343,9 +349,11 @@ def names_unplain_topic(aids: AnswerAids, analysis: QuestionAnalysis, lexicon: L
     plain summary, or why opioids fall short. Plain sentences close to such a question answer
     something else, so no passage is fetched to complete them (test_serve_reingest: the new
     tinnitus passage must lead, not the mechanism claim's caveats)."""
-    plain_words = frozenset().union(*aids.context_terms)
     return any(
-        t.asked and t.specificity >= SPECIFIC and lexicon.used(t.stem) and t.stem not in plain_words
+        t.asked
+        and t.specificity >= SPECIFIC
+        and lexicon.used(t.stem)
+        and t.stem not in aids.plain_words
         for t in analysis.terms
     )
 
