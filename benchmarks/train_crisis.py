@@ -76,6 +76,10 @@ QUESTION_SETS = (
     FIRST_CONTACT / "questions-batch9.jsonl",
     FIRST_CONTACT / "questions-batch10.jsonl",
     FIRST_CONTACT / "questions-batch11.jsonl",
+    FIRST_CONTACT / "safety-batch10.jsonl",
+    FIRST_CONTACT / "questions-batch12.jsonl",
+    FIRST_CONTACT / "questions-batch13.jsonl",
+    FIRST_CONTACT / "safety-batch11.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch
