@@ -181,13 +181,15 @@ def compose_answer(
     weights: ComposeWeights | None = None,
     lead: Lead | None = None,
     aids: AnswerAids | None = None,
+    not_covered: Sequence[str] = (),
 ) -> Composed:
     """Build the cited answer for ``analysis`` (its expanded query) from ``passages``.
 
     With a plain ``lead`` (bot/lead.py), the answer leads with it and quotes, under it, the
     exact words of its backing passages (all retrieved) plus the best retrieved sentence; a
     quoted claim brings the plain caveats ``aids`` name for it, when their passages were
-    retrieved too.
+    retrieved too. ``not_covered``: parts of the question the sources were found not to
+    cover, each named so in the note.
     """
     weights = weights or ComposeWeights()
     lead = lead or Lead()
@@ -197,6 +199,7 @@ def compose_answer(
     else:
         chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
     chosen, uncovered = _cover_parts(lead, chosen, candidates)
+    uncovered = [*(prompts.PART_NOT_COVERED.format(part=p) for p in not_covered), *uncovered]
     if aids is not None and aids.plain:
         lead = _with_claim_caveats(aids, lead, chosen, passages)
     if lead:
@@ -247,7 +250,7 @@ def _with_claim_caveats(
     have = list(lead.sentences)
     claims = [
         s
-        for s in claims_in(aids, [(c.passage, c.vector) for c in chosen], retrieved)
+        for s in claims_in(aids, [(c.passage, c.sentence, c.vector) for c in chosen], retrieved)
         if s not in have
     ]
     # Only the quoted claims' caveats: the lead's own were chosen with it (a caveat already in
@@ -295,12 +298,17 @@ def _backing_sentences(
         backing = lead.backing[plain.id]
         vector = lead.vectors[plain.id]
         best: _Candidate | None = None
+        quote = " ".join(plain.quote.split())
         for passage, entry in zip(backing, cache.get(backing), strict=True):
             for sentence, sv in zip(entry.sentences, entry.vectors, strict=True):
-                # Meaning and shared words, as the plain-language check scores support.
-                fit = COSINE_WEIGHT * float(sv @ vector) + OVERLAP_WEIGHT * word_overlap(
-                    plain.text, sentence
-                )
+                if quote:
+                    # A note about a claim (it names no source) stands over the claim's words.
+                    fit = float(quote in " ".join(sentence.split()))
+                else:
+                    # Meaning and shared words, as the plain-language check scores support.
+                    fit = COSINE_WEIGHT * float(sv @ vector) + OVERLAP_WEIGHT * word_overlap(
+                        plain.text, sentence
+                    )
                 if best is None or fit > best.score:
                     best = _Candidate(sentence, passage, sv, fit)
         if best is not None and best.sentence not in have:

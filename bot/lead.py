@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -23,8 +23,9 @@ import numpy as np
 from bot.citations import is_article, is_checked_finding, is_news
 from bot.embeddings import Embedder, Vectors
 from bot.glossary import load_glossary
+from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
-from bot.plain import PlainRefusal, PlainSentence, check_plain, load_names, load_plain
+from bot.plain import UNCITED, PlainRefusal, PlainSentence, check_plain, load_names, load_plain
 from bot.question_kind import KindClassifier
 from bot.sentences import split_sentences
 from bot.text_vectors import CACHE_NAME as TEXT_VECTORS
@@ -224,6 +225,8 @@ def score_plain(
     total = sum(weights.values())
     out = []
     for i, s in enumerate(aids.plain):
+        if s.role == UNCITED:
+            continue  # a note on another sentence's claim, shown only as its caveat
         if about_another_drug(set(aids.context_terms[i]), analysis.drugs, lexicon.vocabulary):
             continue
         share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
@@ -246,17 +249,48 @@ def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> 
     return [c for c in scored[:MAX_LEAD] if c.score >= floor]
 
 
+def required_caveats(
+    aids: AnswerAids, sentence: PlainSentence, named: Collection[str] = ()
+) -> tuple[str, ...]:
+    """The caveats ``sentence`` must be shown with. A caution lists the other cautions of its
+    list ("heart disease" names "raised eye pressure"), so a question about who should not
+    have it gets the whole list; but when the question names the caution's own subject
+    (``named``: "I'm scared about addiction"), only the cautions it names come with it: the
+    rest of the list answers nothing asked (a blind review counted it as padding:
+    docs/benchmarks.md). A risk keeps its cautions (who is at more risk) either way: a
+    second review counted them as part of the answer to "what makes side effects likely"."""
+    if sentence.id not in named or sentence.role != "caution":
+        return sentence.caveats
+    by_id = aids.by_id()
+    return tuple(
+        c for c in sentence.caveats if c in named or not (c in by_id and by_id[c].role == "caution")
+    )
+
+
+def named_in(aids: AnswerAids, question: str) -> frozenset[str]:
+    """Ids of the plain sentences whose subject (their ``about`` phrases) the question names."""
+    return frozenset(
+        s.id
+        for s, about in zip(aids.plain, aids.about, strict=True)
+        if about is not None and about.search(question)
+    )
+
+
 def caveats_of(
-    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+    aids: AnswerAids,
+    chosen: Sequence[PlainSentence],
+    retrieved: Mapping[str, Passage],
+    named: Collection[str] = (),
 ) -> list[PlainSentence]:
-    """The showable caveats ``chosen`` name (each once, at most MAX_CAVEATS), not in it."""
+    """The showable caveats ``chosen`` name (each once, at most MAX_CAVEATS), not in it;
+    ``named``: see required_caveats."""
     by_id = aids.by_id()
     have = {s.id for s in chosen}
     extra: list[PlainSentence] = []
     # Whether a reference could be checked comes before other limits; a caveat's own caveats
     # (a claim's source that was mislabelled) are followed too.
     queue = sorted(
-        (cid for s in chosen for cid in s.caveats),
+        (cid for s in chosen for cid in required_caveats(aids, s, named)),
         key=lambda cid: cid in by_id and by_id[cid].role != "status",
     )
     while queue and len(extra) < MAX_CAVEATS:
@@ -281,17 +315,21 @@ def needs_own_caveats(caveat: PlainSentence) -> bool:
 
 
 def with_caveats(
-    aids: AnswerAids, chosen: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
+    aids: AnswerAids,
+    chosen: Sequence[PlainSentence],
+    retrieved: Mapping[str, Passage],
+    named: Collection[str] = (),
 ) -> list[PlainSentence]:
-    """``chosen`` and their caveats; a sentence whose caveats did not all fit is left out."""
-    shown = [*chosen, *caveats_of(aids, chosen, retrieved)]
+    """``chosen`` and their caveats; a sentence whose caveats did not all fit is left out.
+    ``named``: see required_caveats."""
+    shown = [*chosen, *caveats_of(aids, chosen, retrieved, named)]
     answers = {s.id for s in chosen}
     while True:
         ids = {s.id for s in shown}
         kept = [
             s
             for s in shown
-            if all(c in ids for c in s.caveats)
+            if all(c in ids for c in required_caveats(aids, s, named))
             or (s.id not in answers and not needs_own_caveats(s))
         ]
         if len(kept) == len(shown):
@@ -424,7 +462,7 @@ def plain_lead(
             chosen += [answers[0]] if answers[0] not in chosen else []
         else:
             open_parts.append((part, pv))
-    shown = with_caveats(aids, chosen, retrieved)
+    shown = with_caveats(aids, chosen, retrieved, named_in(aids, analysis.text))
     # Checked findings first (caveats included: the disagreement note promises it, and a
     # patient should meet the evidence before the claims), then notes on unchecked references,
     # news, the article's views; for a personal question the sources' cautions lead. (Each
@@ -462,27 +500,39 @@ def lead_of(
 
 def claims_in(
     aids: AnswerAids,
-    quoted: Sequence[tuple[Passage, Vectors]],
+    quoted: Sequence[tuple[Passage, str, Vectors]],
     retrieved: Mapping[str, Passage],
     min_similarity: float = 0.6,
 ) -> list[PlainSentence]:
-    """Showable plain sentences that restate a quoted claim or benefit (same section, close
-    meaning) and carry caveats: a quoted benefit brings its limit even when no plain sentence
-    leads (a quoted risk does not bring the who-should-not list: needs_own_caveats)."""
+    """Showable plain sentences that restate a quoted claim or benefit (the closest of the
+    same section, close enough) and carry caveats: a quoted benefit brings its limit even when
+    no plain sentence leads (a quoted risk does not bring the who-should-not list:
+    needs_own_caveats)."""
     out: list[PlainSentence] = []
-    for passage, vector in quoted:
+    for passage, sentence, vector in quoted:
         key = (passage.source_id, passage.section.strip().lower())
-        for i, s in enumerate(aids.plain):
-            close = float(aids.vectors[i] @ vector.reshape(-1)) >= min_similarity
-            if (
-                close
-                and s.caveats
-                and needs_own_caveats(s)
-                and key in s.backed_by_lower()
-                and s not in out
-                and showable(aids, s, retrieved)
-            ):
-                out.append(s)
+        # The one plain sentence of its section that restates it, if any, by meaning and
+        # shared words as the plain-language check scores support: a quoted claim brings
+        # that sentence's caveats, not those of every claim of the section that reads a
+        # little alike.
+        same_section = [i for i, s in enumerate(aids.plain) if key in s.backed_by_lower()]
+        if not same_section:
+            continue
+        sims = aids.vectors[same_section] @ vector.reshape(-1)
+        fits = [
+            COSINE_WEIGHT * float(sim) + OVERLAP_WEIGHT * word_overlap(aids.plain[i].text, sentence)
+            for i, sim in zip(same_section, sims, strict=True)
+        ]
+        best = int(np.argmax(fits))
+        s = aids.plain[same_section[best]]
+        if (
+            float(sims[best]) >= min_similarity
+            and s.caveats
+            and needs_own_caveats(s)
+            and s not in out
+            and showable(aids, s, retrieved)
+        ):
+            out.append(s)
     return out
 
 
@@ -495,7 +545,9 @@ __all__ = [
     "claims_in",
     "lead_of",
     "linked_chunks",
+    "named_in",
     "plain_lead",
+    "required_caveats",
     "score_plain",
     "shown_backing",
     "with_caveats",

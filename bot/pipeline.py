@@ -35,7 +35,7 @@ from bot.retrieve import Retriever
 from bot.review import check_reviews
 from bot.safety import SafetyRouter
 from bot.types import Answer, Passage, Verdict
-from bot.understand import QuestionAnalysis, understand
+from bot.understand import QuestionAnalysis, part_in_context, stands_alone, understand
 from bot.vector_cache import VectorCache
 from bot.vocabulary import Vocabulary, corpus_vocabulary
 
@@ -150,14 +150,22 @@ class Bot:
         if verdict is Verdict.PERSONAL_ADVICE and analysis.personal in ("always", ""):
             return reply.finish(verdict, prompts.PERSONAL_ADVICE_REPLY, query=analysis.query)
         passages, query_vector = reply.timed("retrieve", self.retrieve, analysis, vector)
+        not_covered: list[str] = []
         if not reply.timed("evidence", self.covers, analysis, passages, query_vector, vector):
-            return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
+            # A question of several parts is answered for the parts the sources cover, each
+            # other part named as not covered, rather than refused whole.
+            narrowed = reply.timed("evidence", self.covered_parts, analysis, history)
+            if narrowed is None:
+                return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
+            analysis, vector, passages, query_vector, not_covered = narrowed
         kinds = reply.timed("compose", self.aids.question_kinds, query_vector)
         parts = reply.timed("compose", self.part_vectors, analysis)
         args = (analysis, verdict, kinds, query_vector, parts)
         passages = reply.timed("retrieve", self.retrieve_linked, *args, passages)
         lead = reply.timed("compose", self.lead, *args, passages)
-        composed = reply.timed("compose", self.compose, analysis, query_vector, passages, lead)
+        composed = reply.timed(
+            "compose", self.compose, analysis, query_vector, passages, lead, not_covered
+        )
         if self.chat_model is not None and composed.text:
             composed = reply.timed("generate", self.write, analysis, history, passages, composed)
         composed = reply.timed(
@@ -252,11 +260,43 @@ class Bot:
         features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)
 
+    def covered_parts(
+        self, analysis: QuestionAnalysis, history: Sequence[str]
+    ) -> tuple[QuestionAnalysis, Vectors, list[Passage], Vectors, list[str]] | None:
+        """For a question of several parts that the sources do not cover as a whole: the
+        analysis, question vector, passages and query vector of the parts they do cover, and
+        the parts they do not; None when no part, or every part, is covered (the whole
+        question's verdict stands)."""
+        # A follow-up's parts include the earlier turn's topic, answered already.
+        if len(analysis.parts) < 2 or analysis.follow_up:
+            return None
+        covered: list[str] = []
+        not_covered: list[str] = []
+        for part in analysis.parts:
+            # Read alone, so that "any studies on that?" is not covered by its subject alone.
+            part_analysis = self.analyse(part, ())
+            part_vector = self.embedder.embed_query(part)
+            found, part_query = self.retrieve(part_analysis, part_vector)
+            answerable = stands_alone(part_analysis)
+            if answerable and self.covers(part_analysis, found, part_query, part_vector):
+                covered.append(part)
+            else:
+                not_covered.append(part)
+        if not covered or not not_covered:
+            return None
+        question = " ".join(f"{p.rstrip(' ?.')}?" for p in covered)
+        narrowed = self.analyse(question, history)
+        vector = self.embedder.embed_query(question)
+        passages, query_vector = self.retrieve(narrowed, vector)
+        return narrowed, vector, passages, query_vector, not_covered
+
     def part_vectors(self, analysis: QuestionAnalysis) -> list[Vectors]:
         """The vectors of a multi-part question's parts (none for a one-part question)."""
         if not analysis.parts:
             return []
-        return list(self.embedder.embed_documents(list(analysis.parts)))
+        return list(
+            self.embedder.embed_documents([part_in_context(p, analysis) for p in analysis.parts])
+        )
 
     def retrieve_linked(
         self,
@@ -300,6 +340,7 @@ class Bot:
         vector: Vectors,
         passages: Sequence[Passage],
         lead: Lead | None = None,
+        not_covered: Sequence[str] = (),
     ) -> Composed:
         return compose_answer(
             analysis,
@@ -311,6 +352,7 @@ class Bot:
             self.settings.compose,
             lead,
             self.aids,
+            not_covered,
         )
 
     def write(

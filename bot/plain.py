@@ -34,6 +34,12 @@ _NEGATION = re.compile(
     r"wasn't|weren't|don't|doesn't|didn't|won't|unverified|unchecked)\b|n't\b",
     re.I,
 )
+_CITATION = re.compile(r"\([^()]*\b(?:19|20)\d\d\)|\[\d+\]|\bet al\b")
+"""A citation in a source's own sentence: "(PubMed, 2020)", "[3]", "et al"."""
+UNCITED = "uncited"
+"""The role of a note that the author names no source for a claim: checked by the claim's
+exact words (``quote``) being in the backing passage, in a sentence with no citation, not by
+support (a note about a missing citation restates nothing the passage says)."""
 KINDS = (
     "what_is",
     "how_it_works",
@@ -58,9 +64,11 @@ class PlainSentence:
     about: tuple[str, ...] = ()
     """Words and phrases a question may use for what the sentence is about (matching only)."""
     role: str = "fact"
-    """benefit, claim, limit, risk, caution, status or fact."""
+    """benefit, claim, limit, risk, caution, status, uncited or fact."""
     caveats: tuple[str, ...] = ()
     """Ids of plain sentences to show whenever this one is shown."""
+    quote: str = ""
+    """For an ``uncited`` note: the exact words of the claim it is about, in its passage."""
 
     def backed_by_lower(self) -> tuple[tuple[str, str], ...]:
         return tuple((src, sec.strip().lower()) for src, sec in self.backed_by)
@@ -149,8 +157,13 @@ def load_plain(corpus_dir: Path) -> PlainLayer:
                     about=_strings(row.get("about", []), where),
                     role=str(row.get("role", "fact")),
                     caveats=_strings(row.get("caveats", []), where),
+                    quote=str(row.get("quote", "")).strip(),
                 )
             )
+            if sentences[-1].role == UNCITED and not sentences[-1].quote:
+                raise ConfigurationError(
+                    f"{where}: an `uncited` note needs `quote`, the claim's exact words."
+                )
             paths[sid] = str(path)
     known = set(paths)
     for s in sentences:
@@ -237,6 +250,11 @@ def check_plain(
     )
     vectors = dict(zip(texts, embedder.embed_documents(texts), strict=True)) if texts else {}
     for s, backing, units in work:
+        if s.role == UNCITED:
+            reason = _uncited_problem(s.quote, backing)
+            if reason:
+                refusals.append(PlainRefusal(s.id, layer.paths.get(s.id, ""), reason))
+            continue
         reason = _problem(s.text, backing, names) or _negation_problem(
             s.text, clauses(backing), vectors
         )
@@ -271,6 +289,18 @@ def _negation_problem(
         if bool(_NEGATION.search(clause)) != bool(_NEGATION.search(closest)):
             said = "says" if _NEGATION.search(clause) else "does not say"
             return f"'{clause}' {said} 'no/not', unlike its closest passage words: '{closest}'"
+    return None
+
+
+def _uncited_problem(quote: str, backing: str) -> str | None:
+    """Why an ``uncited`` note does not hold: its quote is not in the passage, or the passage
+    sentence that holds it cites a source."""
+    flat = " ".join(quote.split())
+    holding = [u for u in split_sentences(" ".join(backing.split())) if flat in u]
+    if not holding:
+        return f"its quote '{quote}' is not in the named passages: copy the claim's exact words"
+    if all(_CITATION.search(u) for u in holding):
+        return f"the passage sentence holding '{quote}' cites a source, so it is not uncited"
     return None
 
 

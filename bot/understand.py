@@ -128,6 +128,26 @@ class QuestionAnalysis:
         return tuple(t for t in self.terms if t.asked)
 
 
+def stands_alone(analysis: QuestionAnalysis) -> bool:
+    """Whether a question (a part of a longer one, analysed alone) can be answered without
+    the rest: it names its drug or condition and does not point back ("does it work for
+    pain?" after "Is Spravato just ketamine?" is about Spravato)."""
+    return bool(analysis.drugs or analysis.conditions) and not _ANAPHORA.search(analysis.text)
+
+
+def part_in_context(part: str, analysis: QuestionAnalysis) -> str:
+    """A part of a multi-part question, with the drugs and conditions of the whole question
+    it does not name: "how many hrs" in a question about ketamine is read as about ketamine,
+    as a follow-up is read with its topic."""
+    lower = part.lower()
+    subject = [
+        w
+        for w in dict.fromkeys([*sorted(analysis.drugs), *analysis.conditions])
+        if w.lower() not in lower
+    ]
+    return f"{part} ({', '.join(subject)})" if subject else part
+
+
 def normalise(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     text = unicodedata.normalize("NFKC", text).lower()

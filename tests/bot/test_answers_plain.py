@@ -52,6 +52,54 @@ def test_plain_lead_and_caveats(corpus_bot, question, verdict, must_show) -> Non
 
 
 @pytest.mark.parametrize(
+    ("question", "named", "not_shown"),
+    [
+        # The asker names one caution: the rest of the who-should-not list is not asked.
+        (
+            "I'm scared about addiction. What do the guidelines say about misuse of ketamine?",
+            ["substance-use"],
+            ["heart disease", "skull or the eye", "psychotic"],
+        ),
+        # Naming several cautions brings each of them, and only them.
+        (
+            "I have high blood pressure and glaucoma. What conditions do the guidelines say "
+            "make ketamine unsafe?",
+            ["heart disease", "skull or the eye"],
+            ["substance-use"],
+        ),
+    ],
+)
+def test_a_named_caution_comes_without_the_rest_of_its_list(  # type: ignore[no-untyped-def]
+    corpus_bot, question, named, not_shown
+) -> None:
+    answer = corpus_bot.answer(question)
+    lead = " ".join(p.text for p in answer.plain)
+    for words in named:
+        assert words in lead, (words, lead)
+    for words in not_shown:
+        assert words not in lead, (words, lead)
+
+
+def test_a_part_the_sources_do_not_cover_is_named_and_the_rest_answered(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer("does ketamine help CRPS and does insurance pay for it?")
+    assert answer.verdict is Verdict.ANSWERED
+    assert prompts.PART_NOT_COVERED.format(part="does insurance pay for it") in answer.text
+    assert "12 weeks" in " ".join(p.text for p in answer.plain)
+    # Each part alone keeps its own verdict.
+    assert corpus_bot.answer("does insurance pay for ketamine?").verdict is Verdict.NOT_COVERED
+
+
+def test_a_short_part_is_read_with_the_question_s_subject(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(
+        "how do they do ketamine infusions for pain?? like is it one day or a bunch of days, "
+        "how many hrs"
+    )
+    assert answer.verdict is Verdict.ANSWERED
+    assert "do not cover this part" not in answer.text
+    assert "4-hour infusion" in answer.text
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "does ketamine help fibromyalgia?",

@@ -69,6 +69,26 @@ def test_a_sentence_naming_a_missing_section_is_refused(embedder, sections) -> N
     assert [r.id for r in refused] == [first.id] and "not in the store" in refused[0].reason
 
 
+@pytest.mark.parametrize(
+    ("quote", "reason"),
+    [
+        # Words the passage does not hold.
+        ("research proves that ketamine rewires the default mode network", "not in the named"),
+        # A claim whose sentence cites its source ("(PMC, 2018)") is not uncited.
+        ("role in resetting central sensitization and reducing hyperalgesia", "cites a source"),
+    ],
+)
+def test_an_uncited_note_must_quote_a_claim_that_cites_nothing(  # type: ignore[no-untyped-def]
+    embedder, sections, quote, reason
+) -> None:
+    layer = load_plain(CORPUS_DIR)
+    note = next(s for s in layer.sentences if s.role == "uncited")
+    changed = tuple(replace(s, quote=quote) if s.id == note.id else s for s in layer.sentences)
+    _, refused = check_plain(replace(layer, sentences=changed), sections, embedder)
+    assert [r.id for r in refused] == [note.id]
+    assert reason in refused[0].reason
+
+
 def test_plain_summaries_read_at_grade_7() -> None:
     layer = load_plain(CORPUS_DIR)
     by_source: dict[str, list[str]] = {}
