@@ -17,6 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -137,8 +138,13 @@ class AnswerAids:
     def kind_similarity(self, vector: Vectors, kind: str) -> float:
         return self.kinds.similarity(vector, kind) if self.kinds else 0.0
 
-    def by_id(self) -> dict[str, PlainSentence]:
-        return {s.id: s for s in self.plain}
+    def by_id(self) -> Mapping[str, PlainSentence]:
+        return self._by_id
+
+    @cached_property
+    def _by_id(self) -> Mapping[str, PlainSentence]:
+        # Read by every caveat and showability check of every answer: built once per store.
+        return MappingProxyType({s.id: s for s in self.plain})
 
     @cached_property
     def plain_words(self) -> frozenset[str]:
