@@ -152,12 +152,21 @@ class CrisisRouter:
         rows = vectors.reshape(len(texts), -1)
         return self.head.probabilities(features(texts, rows, context))
 
+    def embed(self, message: str) -> Vectors:
+        """The vectors of the message's pieces (segments), in one call: the whole message's
+        first, so a caller can reuse it as the question's vector."""
+        return np.asarray(self._embedder.embed_documents(segments(message) or [message]))
+
     def check(self, message: str, vector: Vectors | None = None) -> CrisisCheck:
-        """Read the message and its pieces; pass the whole message's embedding if known."""
+        """Read the message and its pieces. Pass what `embed` gave, or the whole message's
+        embedding alone (the other pieces are then embedded here)."""
         pieces = segments(message) or [message]
-        if vector is not None:
+        given = None if vector is None else np.asarray(vector, dtype=np.float32)
+        if given is not None and given.ndim == 2 and given.shape[0] == len(pieces):
+            vectors = given
+        elif given is not None:
             rest = self._embedder.embed_documents(pieces[1:]) if len(pieces) > 1 else None
-            first = vector.reshape(1, -1).astype(np.float32)
+            first = given.reshape(1, -1)
             vectors = first if rest is None else np.vstack([first, rest])
         else:
             vectors = self._embedder.embed_documents(pieces)

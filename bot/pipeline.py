@@ -137,8 +137,10 @@ class Bot:
         """The whole query path, one named step a line."""
         question, history = self.validate(question, history)
         reply = _Reply(question, id, Clinic.from_settings(self.settings))
-        vector = reply.timed("safety", self.embedder.embed_query, question)
-        crisis = reply.timed("safety", self.safety.crisis.check, question, vector)  # always first
+        # The message and its sentences in one embedding call; the first row is the question's.
+        pieces = reply.timed("safety", self.safety.crisis.embed, question)
+        vector = pieces[0]
+        crisis = reply.timed("safety", self.safety.crisis.check, question, pieces)  # always first
         if crisis.crisis:  # the crisis reply is fixed text, alone
             return reply.finish(Verdict.CRISIS, crisis.reply)
         analysis = reply.timed("analyse", self.analyse, question, history)
