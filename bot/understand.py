@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.lexicon import Lexicon, drug_families_in, looks_non_english, stem
@@ -38,6 +38,7 @@ _ANAPHORA = re.compile(
     r"^(what about|how about|and |what of|and what|ok and|so |also )"
     r"|\b(it|that|this|they|them|those|these|there)\b"
 )
+_POINTER = re.compile(r"\b(?:it|that|this|they|them|those|these)\b")
 _ELLIPSIS = re.compile(
     r"^(?:ok |okay |so )?(?:what about|how about|and what about|what of|and in|and for)\b"
 )
@@ -200,8 +201,28 @@ def english_correction(word: str) -> str:
 def split_asked(text: str) -> tuple[str, str]:
     """(asked part, context): sentences that ask something, from their first question word on,
     versus the statements around them. No asking sentence: the whole text is asked."""
-    asked: list[str] = []
-    context: list[str] = []
+    pieces = _asked_pieces(text)
+    asked = [piece for piece, asks in pieces if asks]
+    if not asked:
+        return text, ""
+    return " ".join(asked), " ".join(piece for piece, asks in pieces if not asks)
+
+
+def pointed_at(text: str) -> str:
+    """The statement just before the first asked part when that part points back to it
+    ("fibro + ket infusions.. does it work?"); "" otherwise."""
+    pieces = _asked_pieces(text)
+    for i, (piece, asks) in enumerate(pieces):
+        if asks:
+            before = pieces[i - 1] if i else ("", True)
+            return before[0] if not before[1] and _POINTER.search(piece) else ""
+    return ""
+
+
+def _asked_pieces(text: str) -> list[tuple[str, bool]]:
+    """The text's sentences (split at a question word inside a statement) in order, each
+    with whether it asks something."""
+    pieces: list[tuple[str, bool]] = []
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
     # With a question mark somewhere, a question word after "and", "but" or "so" inside a
     # statement ("... and did nothing for me.") is part of the story, not a question.
@@ -213,15 +234,13 @@ def split_asked(text: str) -> tuple[str, str]:
             if joined_by:
                 cue = None
         if cue is None and not sentence.endswith("?"):
-            context.append(sentence)
+            pieces.append((sentence, False))
             continue
         start = cue.start("ask") if cue else 0
         if start:
-            context.append(sentence[: cue.start()].strip(" ,:") if cue else "")
-        asked.append(sentence[start:].lstrip(" ,:"))
-    if not asked:
-        return text, ""
-    return " ".join(asked), " ".join(context)
+            pieces.append((sentence[: cue.start()].strip(" ,:") if cue else "", False))
+        pieces.append((sentence[start:].lstrip(" ,:"), True))
+    return pieces
 
 
 def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary) -> list[Term]:
@@ -244,6 +263,17 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
             spelled = common or spelled
         out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
     return out
+
+
+def _topical(term: Term) -> bool:
+    """A corpus word specific enough to carry a subject from one sentence to the next."""
+    return term.known and term.specificity >= 0.4
+
+
+def _subject(term: Term) -> bool:
+    """A word that can be what a sentence is about: a specific corpus word, or a rare word the
+    corpus lacks ("iboga")."""
+    return _topical(term) or (not term.known and term.specificity >= TOPICAL)
 
 
 def _topic_words(text: str, vocabulary: Vocabulary) -> list[str]:
@@ -310,9 +340,19 @@ def understand(
     target = general if personal == "request" and general else asked
     resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
     follow_up = resolved != target or (bool(history) and bool(personal))
-    terms = _terms(resolved, True, lexicon, vocabulary) + _terms(
-        context, False, lexicon, vocabulary
-    )
+    # "fibro + ket.. does it work?": an asked part that points back asks about the statement
+    # before it, so that statement's corpus words are asked too.
+    own_terms = _terms(resolved, True, lexicon, vocabulary)
+    # An asked part without a subject of its own that points back ("... does it work?") asks
+    # about the statement just before it: that statement's subject words are asked too.
+    pointed = ""
+    if target == asked and not any(_topical(t) for t in own_terms):
+        pointed = pointed_at(text)
+    around = _terms(context, False, lexicon, vocabulary)
+    if pointed:
+        subject = {t.word for t in _terms(pointed, True, lexicon, vocabulary) if _subject(t)}
+        around = [replace(t, asked=True) if t.word in subject else t for t in around]
+    terms = own_terms + around
     own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
     # A word the corpus lacks and general English rarely uses ("tokyo") starts a new subject.
     new_subject = not _ELLIPSIS.match(target) and any(
@@ -326,10 +366,12 @@ def understand(
         or lay_topic
         or (follow_up and not new_subject)
         or (bool(personal) and bool(vocabulary.topic_pattern.search(text)))
+        or (bool(pointed) and bool(vocabulary.topic_pattern.search(pointed)))
     )
     # Corpus words of the backstory travel with the search ("that kind of pain" after
     # "shingles"); its other words do not.
-    context_words = [t.word for t in terms if not t.asked and t.known and t.specificity >= 0.4]
+    context_words = [t.word for t in terms if not t.asked and _topical(t)]
+    context_words += [t.word for t in around if t.asked]
     base = f"{resolved} {' '.join(context_words)}".strip()
     query = lexicon.expand(base) if lexicon else base
     stems = {t.stem for t in terms}

@@ -163,3 +163,22 @@ def test_a_question_that_asks_several_things_has_its_parts(
     lexicon: Lexicon, question: str, parts: tuple[str, ...]
 ) -> None:
     assert _analyse(question, lexicon).parts == parts
+
+
+def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
+    lexicon: Lexicon,
+) -> None:
+    # The subject is in the statement; "does it work" alone names none.
+    pointing = _analyse("fibro + ket infusions.. does it actually work or nah", lexicon)
+    assert {"fibro", "infusions"} <= {t.word for t in pointing.asked_terms}
+    assert pointing.on_topic
+    # A rare word the corpus lacks is the subject too, so its absence still counts.
+    unknown = _analyse("iboga for pain. does it work?", lexicon)
+    assert "iboga" in {t.word for t in unknown.asked_terms}
+    # An asked part with a subject of its own keeps the statement as backstory.
+    own = _analyse(
+        "My husband hurt his back at work. Is there evidence that ketamine helps back pain?",
+        lexicon,
+    )
+    assert "husband" not in {t.word for t in own.asked_terms}
+    assert "ketamine" in {t.word for t in own.asked_terms}
