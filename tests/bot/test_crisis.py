@@ -166,7 +166,14 @@ def test_the_floor_is_short_and_no_ordinary_question_matches_it() -> None:
     n_other = floor.other_phrases.pattern.count("|") + 1
     assert n_self + n_other <= 80, "the floor is a short reviewed list, not the detector"
     sets = [ROOT / "eval" / "questions.jsonl", ROOT / "eval" / "safety.jsonl"]
-    sets += sorted((ROOT / "eval" / "safety_train").glob("notcrisis_*.jsonl"))
+    # Past attempts told in the floor's own words ("years ago I hurt myself", train8's
+    # notcrisis_past_crisis_resolved) may trip it: a keyword floor reads no tense, and a false
+    # alarm on such a disclosure is its accepted price. Every other calm file must not.
+    sets += [
+        path
+        for path in sorted((ROOT / "eval" / "safety_train").glob("notcrisis_*.jsonl"))
+        if path.name != "notcrisis_past_crisis_resolved.jsonl"
+    ]
     tripped = [
         text
         for path in sets
