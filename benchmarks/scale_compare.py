@@ -5,6 +5,7 @@ answers apart. Both checkouts read the same stores (this checkout's .painbot/); 
 derived files in its own cache folder.
 
 Usage: python -m benchmarks.scale_compare --base DIR [--rounds 2] [--clients 50] [--seconds 60]
+       [--parts cold,warm,load]   (e.g. --parts warm: warm SciFact answers only, each round)
        (DIR: e.g. `git worktree add /tmp/base <commit>` or `git archive <commit> | tar -x -C DIR`)
 """
 
@@ -126,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--parts", default="cold,warm,load", help="which measurements, comma-separated"
+    )
     args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
     trees = {"before": args.base.resolve(), "after": REPO}
     load_avg: list[float] = []
     out: dict[str, Any] = {}
@@ -137,21 +142,23 @@ def main(argv: list[str] | None = None) -> int:
         out.setdefault(label, []).append(value)
 
     prepare()
-    for _ in range(args.rounds):
+    for _ in range(args.rounds if "cold" in parts else 0):
         for store_name, store in (("SciFact", SCIFACT), ("shipped corpus", SHIPPED)):
             for name, tree in trees.items():
                 server = start(tree, store)
                 server.stop()
                 note(f"cold start, {store_name}, {name}", f"{server.cold_start_s:.1f} s")
-    for name, tree in trees.items():
-        times = warm(tree)
-        f50, a50, a95 = _p(times["floor"], 50), _p(times["answers"], 50), _p(times["answers"], 95)
-        note(
-            f"warm SciFact, {name}",
-            f"floor p50 {f50:.1f} / p95 {_p(times['floor'], 95):.1f} ms; answer p50 {a50:.0f} / "
-            f"p95 {a95:.0f} ms; {a50 / f50:.1f}x / {a95 / f50:.1f}x floor p50",
-        )
-    for name, tree in trees.items():
+    for _ in range(args.rounds if "warm" in parts else 0):
+        for name, tree in trees.items():
+            times = warm(tree)
+            f50, f95 = _p(times["floor"], 50), _p(times["floor"], 95)
+            a50, a95 = _p(times["answers"], 50), _p(times["answers"], 95)
+            note(
+                f"warm SciFact, {name}",
+                f"floor p50 {f50:.1f} / p95 {f95:.1f} ms; answer p50 {a50:.0f} / p95 {a95:.0f} "
+                f"ms; {a50 / f50:.1f}x / {a95 / f50:.1f}x floor p50, {a95 / f95:.1f}x floor p95",
+            )
+    for name, tree in trees.items() if "load" in parts else ():
         server = start(tree, SHIPPED)
         try:
             mix = realistic_mix(load_mix_questions())
