@@ -340,8 +340,6 @@ def understand(
     target = general if personal == "request" and general else asked
     resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
     follow_up = resolved != target or (bool(history) and bool(personal))
-    # "fibro + ket.. does it work?": an asked part that points back asks about the statement
-    # before it, so that statement's corpus words are asked too.
     own_terms = _terms(resolved, True, lexicon, vocabulary)
     # An asked part without a subject of its own that points back ("... does it work?") asks
     # about the statement just before it: that statement's subject words are asked too.
