@@ -5,7 +5,8 @@ answers apart. Both checkouts read the same stores (this checkout's .painbot/); 
 derived files in its own cache folder.
 
 Usage: python -m benchmarks.scale_compare --base DIR [--rounds 2] [--clients 50] [--seconds 60]
-       [--parts cold,warm,load]   (e.g. --parts warm: warm SciFact answers only, each round)
+       [--parts cold,warm,cost,load]   (e.g. --parts warm: warm SciFact answers only, each
+       round; cost: one computed answer of the load mix, in one process, per step)
        (DIR: e.g. `git worktree add /tmp/base <commit>` or `git archive <commit> | tar -x -C DIR`)
 """
 
@@ -43,6 +44,28 @@ from bot.config import Settings
 claims = scifact_claims(folder=Path(os.environ["SCIFACT_DIR"]))
 speed = measure("scifact", Settings(), claims, cold_start=False)
 print(json.dumps({"floor": speed.floor_ms, "answers": speed.answer_ms}))
+"""
+
+# Run inside a checkout's own code: what a computed answer of the load test's mix costs alone,
+# in one process (its first 80 never-repeated questions, answer cache off), per step.
+COST = """
+import itertools, json, time
+import bot
+from benchmarks.loadtest import load_mix_questions, realistic_mix
+from bot.config import Settings
+engine = bot.load(Settings(answer_cache=False))
+mix = itertools.islice(realistic_mix(load_mix_questions()), 400)
+questions = [q for q in mix if "(#" in q][:80]
+for question in questions[:3]:
+    engine.answer(question)
+times, steps = [], {}
+for question in questions:
+    start = time.perf_counter()
+    answer = engine.answer(question)
+    times.append((time.perf_counter() - start) * 1000)
+    for step, ms in answer.timings_ms.items():
+        steps[step] = steps.get(step, 0.0) + ms / len(questions)
+print(json.dumps({"answers": times, "steps": steps}))
 """
 
 
@@ -88,15 +111,19 @@ def start(tree: Path, store: dict[str, str], extra: dict[str, str] | None = None
 
 
 def warm(tree: Path) -> dict[str, list[float]]:
+    return _run(tree, WARM, SCIFACT)
+
+
+def _run(tree: Path, code: str, store: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", WARM],
+        [sys.executable, "-c", code],
         cwd=tree,
-        env=_env(tree, SCIFACT),
+        env=_env(tree, store),
         capture_output=True,
         text=True,
         check=True,
     )
-    result: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -128,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
-        "--parts", default="cold,warm,load", help="which measurements, comma-separated"
+        "--parts", default="cold,warm,cost,load", help="which measurements, comma-separated"
     )
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
@@ -157,6 +184,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"warm SciFact, {name}",
                 f"floor p50 {f50:.1f} / p95 {f95:.1f} ms; answer p50 {a50:.0f} / p95 {a95:.0f} "
                 f"ms; {a50 / f50:.1f}x / {a95 / f50:.1f}x floor p50, {a95 / f95:.1f}x floor p95",
+            )
+    for _ in range(args.rounds if "cost" in parts else 0):
+        for name, tree in trees.items():
+            cost = _run(tree, COST, SHIPPED)
+            times, steps = cost["answers"], cost["steps"]
+            per_step = ", ".join(f"{k} {v:.1f}" for k, v in steps.items() if k != "total")
+            note(
+                f"computed answer of the load mix, shipped corpus, {name}",
+                f"mean {sum(times) / len(times):.0f} / p50 {_p(times, 50):.0f} / p95 "
+                f"{_p(times, 95):.0f} ms; per step (mean ms): {per_step}",
             )
     for name, tree in trees.items() if "load" in parts else ():
         server = start(tree, SHIPPED)
