@@ -198,20 +198,21 @@ def english_correction(word: str) -> str:
     return str(match[0]) if better else ""
 
 
-def split_asked(text: str) -> tuple[str, str]:
+def split_asked(text: str, pieces: Sequence[tuple[str, bool]] | None = None) -> tuple[str, str]:
     """(asked part, context): sentences that ask something, from their first question word on,
-    versus the statements around them. No asking sentence: the whole text is asked."""
-    pieces = _asked_pieces(text)
+    versus the statements around them. No asking sentence: the whole text is asked.
+    ``pieces``: the text's `_asked_pieces`, when already made."""
+    pieces = _asked_pieces(text) if pieces is None else pieces
     asked = [piece for piece, asks in pieces if asks]
     if not asked:
         return text, ""
     return " ".join(asked), " ".join(piece for piece, asks in pieces if not asks)
 
 
-def pointed_at(text: str) -> str:
+def pointed_at(text: str, pieces: Sequence[tuple[str, bool]] | None = None) -> str:
     """The statement just before the first asked part when that part points back to it
     ("fibro + ket infusions.. does it work?"); "" otherwise."""
-    pieces = _asked_pieces(text)
+    pieces = _asked_pieces(text) if pieces is None else pieces
     for i, (piece, asks) in enumerate(pieces):
         if asks:
             before = pieces[i - 1] if i else ("", True)
@@ -335,7 +336,8 @@ def understand(
 ) -> QuestionAnalysis:
     """Analyse ``question`` once (``lexicon`` adds spelling and corpus-word knowledge)."""
     text = normalise(question)
-    asked, context = split_asked(text)
+    pieces = _asked_pieces(text)
+    asked, context = split_asked(text, pieces)
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
     resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
@@ -345,7 +347,7 @@ def understand(
     # about the statement just before it: that statement's subject words are asked too.
     pointed = ""
     if target == asked and not any(_topical(t) for t in own_terms):
-        pointed = pointed_at(text)
+        pointed = pointed_at(text, pieces)
     around = _terms(context, False, lexicon, vocabulary)
     if pointed:
         subject = {t.word for t in _terms(pointed, True, lexicon, vocabulary) if _subject(t)}
