@@ -37,6 +37,8 @@ from bot.understand import QuestionAnalysis
 log = logging.getLogger(__name__)
 
 LEXICAL_WEIGHT = 0.3
+ASK_WEIGHT = 0.5
+"""Share of a plain sentence's similarity that comes from its nearest example question."""
 ABOUT_BONUS = 0.25
 """A phrase of the sentence's `about` list found in the question ("glaucoma", "back pain")."""
 KIND_BONUS = 0.1
@@ -72,6 +74,10 @@ class AnswerAids:
     """Plain sentence id -> chunk ids of every passage in the sections it names."""
     kinds: KindClassifier | None = None
     glossary: tuple[GlossaryEntry, ...] = ()
+    ask_vectors: Vectors = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    """The vectors of every sentence's example questions (``asks``), row by row."""
+    ask_owner: tuple[int, ...] = ()
+    """For each row of ``ask_vectors``, the index in ``plain`` of the sentence it belongs to."""
 
     @classmethod
     def build(
@@ -106,6 +112,12 @@ class AnswerAids:
             if plain
             else np.zeros((0, 1), dtype=np.float32)
         )
+        asks = [(i, q) for i, s in enumerate(plain) for q in s.asks]
+        ask_vectors = (
+            embedder.embed_documents([q for _, q in asks])
+            if asks
+            else np.zeros((0, 1), dtype=np.float32)
+        )
         backing = {
             s.id: tuple(p.chunk_id for key in s.backed_by_lower() for p in sections.get(key, ()))
             for s in plain
@@ -130,7 +142,22 @@ class AnswerAids:
             backing=backing,
             kinds=KindClassifier.load(corpus_dir, embedder),
             glossary=load_glossary(corpus_dir),
+            ask_vectors=ask_vectors,
+            ask_owner=tuple(i for i, _ in asks),
         )
+
+    def similarities(self, vector: Vectors) -> np.ndarray:
+        """How close each plain sentence is to the question: a blend of its own similarity and
+        that of its nearest example question (a question is nearer to another question than
+        to the statement that answers it: "how does ketamine ease pain?" and the NMDA line)."""
+        q = vector.reshape(-1)
+        sims = self.vectors @ q
+        if not self.ask_owner:
+            return sims
+        nearest = np.full(len(self.plain), -np.inf, dtype=np.float32)
+        np.maximum.at(nearest, np.asarray(self.ask_owner), self.ask_vectors @ q)
+        nearest = np.where(np.isfinite(nearest), nearest, sims)  # a sentence with no asks
+        return (1 - ASK_WEIGHT) * sims + ASK_WEIGHT * nearest
 
     def question_kinds(self, vector: Vectors) -> tuple[str, ...]:
         return self.kinds.kinds(vector) if self.kinds else ()
@@ -226,7 +253,7 @@ def score_plain(
     if not aids.plain:
         return []
     q_terms = question_terms(analysis.query, lexicon.vocabulary)
-    sims = aids.vectors @ vector.reshape(-1)
+    sims = aids.similarities(vector)
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
     out = []

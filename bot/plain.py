@@ -69,6 +69,9 @@ class PlainSentence:
     """Ids of plain sentences to show whenever this one is shown."""
     quote: str = ""
     """For an ``uncited`` note: the exact words of the claim it is about, in its passage."""
+    asks: tuple[str, ...] = ()
+    """Questions, as patients word them, that the sentence answers directly (matching only:
+    a patient's question is compared with these as well as with the sentence)."""
 
     def backed_by_lower(self) -> tuple[tuple[str, str], ...]:
         return tuple((src, sec.strip().lower()) for src, sec in self.backed_by)
@@ -158,6 +161,7 @@ def load_plain(corpus_dir: Path) -> PlainLayer:
                     role=str(row.get("role", "fact")),
                     caveats=_strings(row.get("caveats", []), where),
                     quote=str(row.get("quote", "")).strip(),
+                    asks=_strings(row.get("asks", []), where),
                 )
             )
             if sentences[-1].role == UNCITED and not sentences[-1].quote:

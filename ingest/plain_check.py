@@ -67,10 +67,11 @@ def check_folder(
         (d.source_id, s.title.strip().lower()): s.text for d in documents for s in d.sections
     }
     # The vectors are kept for the bot, which checks the same sentences and compares questions
-    # with the kinds' examples when it loads.
+    # with the kinds' examples and the sentences' example questions when it loads.
     remembering = RememberingEmbedder(embedder, cache_dir / TEXT_VECTORS)
     _, refusals = check_plain(layer, sections, remembering, names)
     KindClassifier.load(folder, remembering)
+    remembering.embed_documents([q for s in layer.sentences for q in s.asks])
     remembering.save()
     report = PlainReport(
         [r.to_json() for r in refusals],
