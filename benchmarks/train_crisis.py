@@ -83,6 +83,8 @@ QUESTION_SETS = (
     FIRST_CONTACT / "questions-batch14.jsonl",
     FIRST_CONTACT / "questions-batch15.jsonl",
     FIRST_CONTACT / "safety-batch12.jsonl",
+    FIRST_CONTACT / "questions-batch16.jsonl",
+    FIRST_CONTACT / "safety-batch13.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch

@@ -41,6 +41,8 @@ ASK_WEIGHT = 0.5
 """Share of a plain sentence's similarity that comes from its nearest example question."""
 ABOUT_BONUS = 0.25
 """A phrase of the sentence's `about` list found in the question ("glaucoma", "back pain")."""
+CONTEXT_SHARE = 0.5
+"""The share of ABOUT_BONUS for a phrase found only in the statements around the asked part."""
 KIND_BONUS = 0.1
 CAUTION_BONUS = 0.1
 """Personal questions: the sources' cautions about what the asker named come first."""
@@ -48,6 +50,9 @@ MIN_SCORE = 0.55
 """Calibrated on eval/answer_pairs.jsonl (docs/benchmarks.md, Issue 13); below it a plain
 sentence is not shown, however few are left."""
 KEEP_WITHIN = 0.15
+RELATED_WITHIN = 0.3
+"""A caveat scoring within this of the best sentence is about what was asked: it is shown
+with the answering sentences, before caveats about other things."""
 MAX_LEAD = 2
 """Answering sentences in a lead, before their caveats. Chosen on eval/answer_pairs.jsonl
 once the passages behind a lead are fetched by link (every chosen sentence can then be shown
@@ -256,6 +261,7 @@ def score_plain(
     sims = aids.similarities(vector)
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
+    asked = asked_text(analysis)
     out = []
     for i, s in enumerate(aids.plain):
         if s.role == UNCITED:
@@ -265,13 +271,23 @@ def score_plain(
         share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
         about = aids.about[i]
         named = bool(about and about.search(analysis.text))
-        score = float(sims[i]) + LEXICAL_WEIGHT * share + (ABOUT_BONUS if named else 0.0)
+        # Named where the question asks, or only in the story around it ("our son gets
+        # infusions for CRPS. Could he end up misusing it?" asks about misuse, not CRPS).
+        bonus = ABOUT_BONUS if about and about.search(asked) else CONTEXT_SHARE * ABOUT_BONUS
+        score = float(sims[i]) + LEXICAL_WEIGHT * share + (bonus if named else 0.0)
         if kinds:  # written for what was asked, or for another kind of question
             score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
         out.append(ScoredPlain(s, aids.vectors[i], score))
     return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def asked_text(analysis: QuestionAnalysis) -> str:
+    """The part of the question that asks, with the words it points back to ("fibro + ket
+    infusions.. does it work?") and a follow-up's subject."""
+    pointed = " ".join(t.word for t in analysis.terms if t.asked and t.word not in analysis.resolved)
+    return f"{analysis.resolved} {pointed}".strip()
 
 
 def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> list[ScoredPlain]:
@@ -485,6 +501,7 @@ def plain_lead(
         chosen = choose_lead(score_plain(aids, a, v, k, lexicon, personal))
         return [c.sentence for c in chosen if showable(aids, c.sentence, retrieved)]
 
+    scored = score_plain(aids, analysis, vector, kinds, lexicon, personal)
     chosen = best(analysis, vector, kinds)
     open_parts: list[tuple[str, Vectors]] = []
     for part, pv in zip(analysis.parts, part_vectors, strict=True):
@@ -496,17 +513,31 @@ def plain_lead(
         else:
             open_parts.append((part, pv))
     shown = with_caveats(aids, chosen, retrieved, named_in(aids, analysis.text))
-    # Checked findings first (caveats included: the disagreement note promises it, and a
-    # patient should meet the evidence before the claims), then notes on unchecked references,
-    # news, the article's views; for a personal question the sources' cautions lead. (Each
-    # claim followed by its own caveats read worse in a blind review: docs/benchmarks.md.)
+    # What answers the question comes first: the chosen sentences, and any caveat that scores
+    # close to them (a claim's checked finding on the very thing asked: RELATED_WITHIN). Within each group
+    # checked findings come first (a patient meets the evidence before the claims), then notes
+    # on unchecked references, news, the article's views; for a personal question the
+    # sources' cautions lead. A caveat about something else ("most studies were small" under
+    # a claim about how ketamine works) follows what it qualifies; leading with it read as
+    # padding in a blind review, and so did each claim followed by its own caveats
+    # (docs/benchmarks.md).
+    answering = {s.id for s in chosen} | _within_lead(scored)
     shown.sort(
         key=lambda s: (
             personal and s.role not in _CAUTION_ROLES,
+            s.id not in answering,
             _rank(shown_backing(aids, s, retrieved) or ()),
         )
     )
     return replace(lead_of(aids, shown, retrieved), open_parts=tuple(open_parts))
+
+
+def _within_lead(scored: Sequence[ScoredPlain]) -> set[str]:
+    """Ids of the sentences that score close to the best one: about the very thing asked."""
+    if not scored or scored[0].score < MIN_SCORE:
+        return set()
+    floor = max(MIN_SCORE, scored[0].score - RELATED_WITHIN)
+    return {c.sentence.id for c in scored if c.score >= floor}
 
 
 def _rank(backing: Sequence[Passage]) -> int:

@@ -345,8 +345,11 @@ def understand(
     own_terms = _terms(resolved, True, lexicon, vocabulary)
     # An asked part without a subject of its own that points back ("... does it work?") asks
     # about the statement just before it: that statement's subject words are asked too.
+    # Words that frame a question as about the research ("is that something the research
+    # mentions?") name no subject of their own.
     pointed = ""
-    if target == asked and not any(_topical(t) for t in own_terms):
+    framing = vocabulary.research_pattern
+    if target == asked and not any(_topical(t) and not framing.fullmatch(t.word) for t in own_terms):
         pointed = pointed_at(text, pieces)
     around = _terms(context, False, lexicon, vocabulary)
     if pointed:

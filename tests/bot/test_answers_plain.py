@@ -35,6 +35,14 @@ from web.render import render_answer
             Verdict.ANSWERED,
             ["dissociative", "12 weeks"],
         ),
+        # The example questions of a plain sentence: "how does it ... pain" is the mechanism.
+        ("why would ketamine make chronic pain calm down?", Verdict.ANSWERED, ["NMDA"]),
+        # What the question asks leads, not a condition named only in the story around it.
+        (
+            "My sister gets ketamine infusions for CRPS. What do the guidelines say about getting hooked?",
+            Verdict.ANSWERED,
+            ["substance-use"],
+        ),
         # One contraindication brings the others.
         (
             "who should not get ketamine",

@@ -89,6 +89,18 @@ def test_an_uncited_note_must_quote_a_claim_that_cites_nothing(  # type: ignore[
     assert reason in refused[0].reason
 
 
+def test_every_plain_sentence_has_its_own_example_questions() -> None:
+    layer = load_plain(CORPUS_DIR)
+    owners: dict[str, str] = {}
+    for s in layer.sentences:
+        if s.role == "uncited":  # shown only as a claim's caveat, never chosen by a question
+            continue
+        assert len(s.asks) >= 4, s.id
+        for ask in s.asks:
+            key = " ".join(ask.lower().split())
+            assert owners.setdefault(key, s.id) == s.id, (ask, owners[key], s.id)
+
+
 def test_plain_summaries_read_at_grade_7() -> None:
     layer = load_plain(CORPUS_DIR)
     by_source: dict[str, list[str]] = {}

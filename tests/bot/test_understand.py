@@ -182,3 +182,23 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
     )
     assert "husband" not in {t.word for t in own.asked_terms}
     assert "ketamine" in {t.word for t in own.asked_terms}
+    # Words that only frame the question as about the research name no subject of their own.
+    framed = _analyse(
+        "A friend says ketamine ruins your teeth. Is that something the research mentions?",
+        lexicon,
+    )
+    assert "teeth" in {t.word for t in framed.asked_terms}
+
+
+@pytest.mark.parametrize(
+    ("question", "source_word"),
+    [
+        ("is ket better than oxy for pain", "opioids"),
+        ("isnt ket a horse tranq, why would a doctor use it", "anesthetic"),
+        ("does it help SCI pain", "spinal"),
+    ],
+)
+def test_patient_slang_reaches_the_sources_words(
+    lexicon: Lexicon, question: str, source_word: str
+) -> None:
+    assert source_word in _analyse(question, lexicon).source_words
