@@ -286,7 +286,9 @@ def score_plain(
 def asked_text(analysis: QuestionAnalysis) -> str:
     """The part of the question that asks, with the words it points back to ("fibro + ket
     infusions.. does it work?") and a follow-up's subject."""
-    pointed = " ".join(t.word for t in analysis.terms if t.asked and t.word not in analysis.resolved)
+    pointed = " ".join(
+        t.word for t in analysis.terms if t.asked and t.word not in analysis.resolved
+    )
     return f"{analysis.resolved} {pointed}".strip()
 
 
@@ -514,12 +516,12 @@ def plain_lead(
             open_parts.append((part, pv))
     shown = with_caveats(aids, chosen, retrieved, named_in(aids, analysis.text))
     # What answers the question comes first: the chosen sentences, and any caveat that scores
-    # close to them (a claim's checked finding on the very thing asked: RELATED_WITHIN). Within each group
-    # checked findings come first (a patient meets the evidence before the claims), then notes
-    # on unchecked references, news, the article's views; for a personal question the
-    # sources' cautions lead. A caveat about something else ("most studies were small" under
-    # a claim about how ketamine works) follows what it qualifies; leading with it read as
-    # padding in a blind review, and so did each claim followed by its own caveats
+    # close to them (a claim's checked finding on the very thing asked: RELATED_WITHIN).
+    # Within each group checked findings come first (a patient meets the evidence before the
+    # claims), then notes on unchecked references, news, the article's views; for a personal
+    # question the sources' cautions lead. A caveat about something else ("most studies were
+    # small" under a claim about how ketamine works) follows what it qualifies; leading with
+    # it read as padding in a blind review, and so did each claim followed by its own caveats
     # (docs/benchmarks.md).
     answering = {s.id for s in chosen} | _within_lead(scored)
     shown.sort(

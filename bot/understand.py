@@ -349,7 +349,9 @@ def understand(
     # mentions?") name no subject of their own.
     pointed = ""
     framing = vocabulary.research_pattern
-    if target == asked and not any(_topical(t) and not framing.fullmatch(t.word) for t in own_terms):
+    if target == asked and not any(
+        _topical(t) and not framing.fullmatch(t.word) for t in own_terms
+    ):
         pointed = pointed_at(text, pieces)
     around = _terms(context, False, lexicon, vocabulary)
     if pointed:

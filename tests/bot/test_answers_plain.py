@@ -39,7 +39,8 @@ from web.render import render_answer
         ("why would ketamine make chronic pain calm down?", Verdict.ANSWERED, ["NMDA"]),
         # What the question asks leads, not a condition named only in the story around it.
         (
-            "My sister gets ketamine infusions for CRPS. What do the guidelines say about getting hooked?",
+            "My sister gets ketamine infusions for CRPS. "
+            "What do the guidelines say about getting hooked?",
             Verdict.ANSWERED,
             ["substance-use"],
         ),
