@@ -30,7 +30,7 @@ from bot.language import detect_language
 
 log = logging.getLogger(__name__)
 
-Who = Literal["self", "other", "none"]
+Who = Literal["self", "other", "both", "none"]
 
 FLOOR_FILE = Path(__file__).resolve().parent / "data" / "crisis_floor.toml"
 
@@ -51,7 +51,8 @@ class CrisisCheck:
 
     crisis: bool
     who: Who
-    """Whose danger: the asker's ("self") or someone else's ("other"); "none" if no crisis."""
+    """Whose danger: the asker's ("self"), someone else's ("other"), unclear ("both": the floor
+    and the model read different people, so both replies are shown); "none" if no crisis."""
     score: float
     """Highest crisis probability over the message and its pieces."""
     floor: bool
@@ -65,7 +66,10 @@ class CrisisCheck:
 
 def crisis_reply(who: Who, language: str = "en") -> str:
     """The fixed crisis reply for whose danger it is, in the message's language (English
-    follows a translated reply, in case the language was misread)."""
+    follows a translated reply, in case the language was misread). When whose danger it is
+    is unclear, someone else's reply (what to do now) comes first, then the asker's."""
+    if who == "both":
+        return "\n\n".join([crisis_reply("other", language), crisis_reply("self", language)])
     english = prompts.CRISIS_OTHER_REPLY if who == "other" else prompts.CRISIS_REPLY
     translated = prompts.CRISIS_REPLIES_BY_LANGUAGE.get(language)
     if translated is None:
@@ -183,9 +187,11 @@ class CrisisRouter:
         language = detect_language(message)
         if floor_who != "none":
             who: Who = floor_who
-            # The model may know better whose danger it is ("my son says he wants to die").
-            if alarm:
-                who = _who_of(probs[top])
+            # The floor's phrase and the model may read different people ("my son says he wants
+            # to die" matches the asker's "want to die"; "my husband won't wake up" was read as
+            # the asker's own danger by the model): then both replies are shown.
+            if alarm and _who_of(probs[top]) != floor_who:
+                who = "both"
             return CrisisCheck(True, who, score, True, language)
         if alarm:
             return CrisisCheck(True, _who_of(probs[top]), score, False, language)

@@ -255,3 +255,25 @@ def test_the_head_saves_and_loads_both_readings(tmp_path: Path) -> None:
     (tmp_path / "head.json").write_text(json.dumps(meta))
     with pytest.raises(ModelUnavailableError, match="make train"):
         CrisisHead.load(tmp_path / "head.npz", tmp_path / "head.json")
+
+
+@pytest.mark.parametrize(
+    ("model_reads", "message", "who"),
+    [
+        # The floor reads someone else ("won't wake up"), the model the asker: both replies.
+        ("self", "my husband had his infusion and now he won't wake up", "both"),
+        # They agree: one reply.
+        ("other", "my husband had his infusion and now he won't wake up", "other"),
+        ("self", "i want to die", "self"),
+    ],
+)
+def test_when_the_floor_and_the_model_read_different_people_both_replies_are_shown(
+    embedder: Any, model_reads: str, message: str, who: str
+) -> None:
+    committed = CrisisHead.load()
+    leaning = _leaning(committed, model_reads)
+    check = CrisisRouter(embedder, head=replace(committed, views=(leaning, leaning))).check(message)
+    assert check.crisis and check.floor and check.who == who
+    if who == "both":
+        assert prompts.CRISIS_OTHER_REPLY in check.reply and prompts.CRISIS_REPLY in check.reply
+        assert check.reply.index(prompts.CRISIS_OTHER_REPLY) == 0
