@@ -497,19 +497,22 @@ def plain_lead(
     ``analysis.parts`` (embedded as ``part_vectors``) gets its own best sentence, if any."""
     retrieved = {p.chunk_id: p for p in passages}
 
-    def best(a: QuestionAnalysis, v: Vectors, k: Sequence[str]) -> list[PlainSentence]:
+    def best(scored: Sequence[ScoredPlain]) -> list[PlainSentence]:
         # The floor is set by the best sentence, shown or not: when the one that answers cannot
         # be shown, weaker ones are not promoted in its place (the quoted answer stands alone).
-        chosen = choose_lead(score_plain(aids, a, v, k, lexicon, personal))
-        return [c.sentence for c in chosen if showable(aids, c.sentence, retrieved)]
+        return [c.sentence for c in choose_lead(scored) if showable(aids, c.sentence, retrieved)]
 
     scored = score_plain(aids, analysis, vector, kinds, lexicon, personal)
-    chosen = best(analysis, vector, kinds)
+    chosen = best(scored)
     open_parts: list[tuple[str, Vectors]] = []
     for part, pv in zip(analysis.parts, part_vectors, strict=True):
         # The drugs and conditions of the whole question: "does it help pain" is still about
         # ketamine.
-        answers = best(replace(analysis, query=part), pv, aids.question_kinds(pv))
+        answers = best(
+            score_plain(
+                aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
+            )
+        )
         if answers:
             chosen += [answers[0]] if answers[0] not in chosen else []
         else:
