@@ -271,10 +271,12 @@ def score_plain(
         share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
         about = aids.about[i]
         named = bool(about and about.search(analysis.text))
-        # Named where the question asks, or only in the story around it ("our son gets
-        # infusions for CRPS. Could he end up misusing it?" asks about misuse, not CRPS).
-        bonus = ABOUT_BONUS if about and about.search(asked) else CONTEXT_SHARE * ABOUT_BONUS
-        score = float(sims[i]) + LEXICAL_WEIGHT * share + (bonus if named else 0.0)
+        bonus = 0.0
+        if about and named:
+            # Named where the question asks, or only in the story around it (a condition in
+            # the backstory of a question about addiction: the question is about addiction).
+            bonus = ABOUT_BONUS if about.search(asked) else CONTEXT_SHARE * ABOUT_BONUS
+        score = float(sims[i]) + LEXICAL_WEIGHT * share + bonus
         if kinds:  # written for what was asked, or for another kind of question
             score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
@@ -292,12 +294,19 @@ def asked_text(analysis: QuestionAnalysis) -> str:
     return f"{analysis.resolved} {pointed}".strip()
 
 
-def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> list[ScoredPlain]:
-    """The best plain sentences above the floor and near the best one, at most MAX_LEAD."""
+def _near_best(
+    scored: Sequence[ScoredPlain], within: float, min_score: float = MIN_SCORE
+) -> list[ScoredPlain]:
+    """The sentences above the floor that score within ``within`` of the best one."""
     if not scored or scored[0].score < min_score:
         return []
-    floor = max(min_score, scored[0].score - KEEP_WITHIN)
-    return [c for c in scored[:MAX_LEAD] if c.score >= floor]
+    floor = max(min_score, scored[0].score - within)
+    return [c for c in scored if c.score >= floor]
+
+
+def choose_lead(scored: Sequence[ScoredPlain], min_score: float = MIN_SCORE) -> list[ScoredPlain]:
+    """The best plain sentences above the floor and near the best one, at most MAX_LEAD."""
+    return _near_best(scored, KEEP_WITHIN, min_score)[:MAX_LEAD]
 
 
 def required_caveats(
@@ -526,7 +535,7 @@ def plain_lead(
     # small" under a claim about how ketamine works) follows what it qualifies; leading with
     # it read as padding in a blind review, and so did each claim followed by its own caveats
     # (docs/benchmarks.md).
-    answering = {s.id for s in chosen} | _within_lead(scored)
+    answering = {s.id for s in chosen} | {c.sentence.id for c in _near_best(scored, RELATED_WITHIN)}
     shown.sort(
         key=lambda s: (
             personal and s.role not in _CAUTION_ROLES,
@@ -535,14 +544,6 @@ def plain_lead(
         )
     )
     return replace(lead_of(aids, shown, retrieved), open_parts=tuple(open_parts))
-
-
-def _within_lead(scored: Sequence[ScoredPlain]) -> set[str]:
-    """Ids of the sentences that score close to the best one: about the very thing asked."""
-    if not scored or scored[0].score < MIN_SCORE:
-        return set()
-    floor = max(MIN_SCORE, scored[0].score - RELATED_WITHIN)
-    return {c.sentence.id for c in scored if c.score >= floor}
 
 
 def _rank(backing: Sequence[Passage]) -> int:

@@ -345,8 +345,8 @@ def understand(
     own_terms = _terms(resolved, True, lexicon, vocabulary)
     # An asked part without a subject of its own that points back ("... does it work?") asks
     # about the statement just before it: that statement's subject words are asked too.
-    # Words that frame a question as about the research ("is that something the research
-    # mentions?") name no subject of their own.
+    # Words that only frame a question as about the research ("... is that in the studies?")
+    # name no subject of their own.
     pointed = ""
     framing = vocabulary.research_pattern
     if target == asked and not any(
