@@ -46,9 +46,128 @@ def test_embedding_calls_use_the_configured_cpu_threads() -> None:
     before = torch.get_num_threads()
     try:
         set_cpu_threads(2)
-        load_embedder(Settings(embedding_threads=1))
+        load_embedder(Settings(embedding_threads=1, embedding_runtime="torch"))
         assert torch.get_num_threads() == 1
         set_cpu_threads(0)  # 0 leaves torch's own choice alone
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+# Texts of every shape the bot embeds: questions, crisis messages in other languages, a passage
+# longer than the model's 256 tokens (truncated the same way), empty and odd characters.
+ODD_TEXTS = [
+    "What is ketamine?",
+    "my dad took his dose and now doesnt know where he is",
+    "Me siento muy mal y no quiero seguir viviendo",
+    "Schmerzen seit Jahren, hilft Ketamin?",
+    "ketamine " * 300,
+    "",
+    "   spaced   out   ",
+    "😀🙏🏽",
+    "<script>alert(1)</script> CRPS & NMDA",
+    "café, naïve, résumé",
+]
+
+
+def test_onnx_runtime_gives_the_sentence_transformers_vectors(embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from bot.embeddings import OnnxEmbedder, SentenceTransformerEmbedder
+
+    assert isinstance(embedder, OnnxEmbedder), "the default runtime is ONNX"
+    reference = SentenceTransformerEmbedder(DEFAULT_EMBEDDING_MODEL)
+    passages = (
+        (Path(__file__).resolve().parents[1] / "corpus" / "article.md")
+        .read_text(encoding="utf-8")
+        .split("\n\n")[:40]
+    )
+    texts = ODD_TEXTS + passages
+    ours, theirs = embedder.embed_documents(texts), reference.embed_documents(texts)
+    assert ours.shape == theirs.shape == (len(texts), 384)
+    assert float(abs(ours - theirs).max()) < 1e-5
+    # One text at a time or all together: the same vectors (padding does not leak in).
+    alone = [embedder.embed_query(t) for t in ODD_TEXTS]
+    assert float(abs(ours[: len(ODD_TEXTS)] - alone).max()) < 1e-5
+
+
+def test_the_export_is_made_once_and_read_by_later_starts(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from bot import embeddings
+    from bot.config import Settings
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    made = embeddings.load_embedder(settings)
+    assert isinstance(made, embeddings.OnnxEmbedder)
+    graphs = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert len(graphs) == 1
+
+    def no_export(*_: object) -> None:
+        pytest.fail("a later start exported the model again")
+
+    monkeypatch.setattr(embeddings, "export_onnx", no_export)
+    monkeypatch.setattr(embeddings, "_LOADED", {})
+    again = embeddings.load_embedder(settings)
+    assert isinstance(again, embeddings.OnnxEmbedder) and again is not made
+    assert float(abs(again.embed_query("ketamine") - made.embed_query("ketamine")).max()) == 0.0
+
+
+def test_a_damaged_export_is_made_again(tmp_path: Path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from bot import embeddings
+    from bot.config import Settings
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    model_path = Path(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
+    graph = embeddings.onnx_path(model_path, settings.cache_dir)
+    graph.parent.mkdir(parents=True)
+    graph.write_bytes(b"half a file")
+    monkeypatch.setattr(embeddings, "_LOADED", {})
+    loaded = embeddings.load_embedder(settings)
+    assert isinstance(loaded, embeddings.OnnxEmbedder)
+    assert graph.stat().st_size > 1_000_000
+    assert "could not load the ONNX export" in caplog.text
+
+
+def test_a_model_onnx_cannot_run_as_is_falls_back_to_torch(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """A model whose pooling is not the mean (here: its CLS token) is run by
+    sentence-transformers, with a warning, not exported with the wrong pooling."""
+    import json
+
+    from bot import embeddings
+    from bot.config import Settings
+
+    source = Path(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
+    model = tmp_path / "cls-model"
+    (model / "1_Pooling").mkdir(parents=True)
+    for file in source.iterdir():
+        if file.is_file():
+            (model / file.name).symlink_to(file)
+    pooling = json.loads((source / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    pooling.update(pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    (model / "1_Pooling" / "config.json").write_text(json.dumps(pooling), encoding="utf-8")
+    assert not embeddings.exportable(model) and embeddings.exportable(source)
+
+    monkeypatch.setattr(embeddings, "_LOADED", {})
+    loaded = embeddings.load_embedder(
+        Settings(embedding_model=str(model), cache_dir=tmp_path / "cache")
+    )
+    assert isinstance(loaded, embeddings.SentenceTransformerEmbedder)
+    assert "running it with torch" in caplog.text
+    assert not (tmp_path / "cache" / "onnx").exists()
+
+
+def test_a_start_with_the_export_made_loads_no_torch(embedder) -> None:  # type: ignore[no-untyped-def]
+    """What makes a cold start quick: the exported graph and the tokenizer, not torch."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bot.config import Settings; from bot.embeddings import load_embedder; "
+        "v = load_embedder(Settings()).embed_query('ketamine'); "
+        "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split()[-3:] == ["(384,)", "False", "False"]
