@@ -59,7 +59,7 @@ def question_terms(text: str, vocabulary: Vocabulary | None = None) -> set[str]:
     words = [w for w in _WORD.findall(lower) if len(w) > 1]
     out = {stem(w) for w in words if w not in STOPWORDS}
     for match in vocabulary.lay_pattern.finditer(lower):
-        out.update(stem(s) for s in vocabulary.synonyms[match.group(0)])
+        out.update(stem(s) for s in vocabulary.lay_meaning(match.group(0)))
     return out
 
 
@@ -259,7 +259,7 @@ class Lexicon:
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word
         the sources use for the same idea."""
-        candidates = [word, *self.vocabulary.synonyms.get(word, ())]
+        candidates = [word, *self.vocabulary.lay_meaning(word)]
         if corrected := self.correct(word):
             candidates.append(corrected)
         if any(stem(c) in text_terms for c in candidates):
@@ -289,7 +289,7 @@ class Lexicon:
         synonyms = {
             s
             for m in self.vocabulary.lay_pattern.finditer(f"{lower} {' '.join(sorted(corrected))}")
-            for s in self.vocabulary.synonyms[m.group(0)]
+            for s in self.vocabulary.lay_meaning(m.group(0))
             if s not in words
         }
         for acronym, long_form in self.acronyms.items():

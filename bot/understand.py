@@ -209,14 +209,19 @@ def split_asked(text: str, pieces: Sequence[tuple[str, bool]] | None = None) -> 
     return " ".join(asked), " ".join(piece for piece, asks in pieces if not asks)
 
 
-def pointed_at(text: str, pieces: Sequence[tuple[str, bool]] | None = None) -> str:
+def pointed_at(
+    text: str, pieces: Sequence[tuple[str, bool]] | None = None, subjectless: bool = False
+) -> str:
     """The statement just before the first asked part when that part points back to it
-    ("fibro + ket infusions.. does it work?"); "" otherwise."""
+    ("fibro + ket infusions.. does it work?"), or, when the asked part names no subject of
+    its own (``subjectless``), simply follows it ("opioids vs ket... what's the difference");
+    "" otherwise."""
     pieces = _asked_pieces(text) if pieces is None else pieces
     for i, (piece, asks) in enumerate(pieces):
         if asks:
             before = pieces[i - 1] if i else ("", True)
-            return before[0] if not before[1] and _POINTER.search(piece) else ""
+            points = subjectless or bool(_POINTER.search(piece))
+            return before[0] if not before[1] and points else ""
     return ""
 
 
@@ -252,18 +257,45 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
             continue
         corrected = (lexicon.correct(word) if lexicon else None) or ""
         spelled = corrected or word
-        known = lexicon is not None and (
-            lexicon.used(stem(spelled))
-            or any(lexicon.used(stem(s)) for s in vocabulary.synonyms.get(word, ()))
-        )
+        known = lexicon is not None and _known(spelled, lexicon, vocabulary)
         if lexicon is not None and not known:
-            # A typo of a common word ("actualy") is that word: maybe a stopword, never rare.
+            # A typo of a common word ("actualy", "dangerus") is that word: maybe a stopword or
+            # a lay word, never a rare one.
             common = english_correction(word)
             if common in vocabulary.stopwords:
                 continue
             spelled = common or spelled
+            known = bool(common) and _known(common, lexicon, vocabulary)
+        elif lexicon is not None and not corrected and not _in_english(word):
+            # Another form of a corpus word, misspelt ("studys"): as specific as the real one.
+            common = english_correction(word)
+            if common and stem(common) == stem(word):
+                spelled = corrected = common
         out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
     return out
+
+
+def _known(word: str, lexicon: Lexicon, vocabulary: Vocabulary) -> bool:
+    """Whether the corpus uses the word, or the sources' words for it ("drips": infusion)."""
+    return lexicon.used(stem(word)) or any(
+        lexicon.used(stem(s)) for s in vocabulary.lay_meaning(word)
+    )
+
+
+def _in_english(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= 1.0
+
+
+def _frames(term: Term, vocabulary: Vocabulary) -> bool:
+    """A word that only frames a question as about the research: "studies" (or "studys"),
+    or a lay word for the evidence ("legit", "hype", "reddit")."""
+    framing = vocabulary.research_pattern
+    meanings = vocabulary.lay_meaning(term.word)
+    return bool(framing.fullmatch(term.corrected or term.word)) or (
+        bool(meanings) and all(framing.fullmatch(m) for m in meanings)
+    )
 
 
 def _topical(term: Term) -> bool:
@@ -346,16 +378,22 @@ def understand(
     # An asked part without a subject of its own that points back ("... does it work?") asks
     # about the statement just before it: that statement's subject words are asked too.
     # Words that only frame a question as about the research ("... is that in the studies?")
-    # name no subject of their own.
-    pointed = ""
-    framing = vocabulary.research_pattern
-    if target == asked and not any(
-        _topical(t) and not framing.fullmatch(t.word) for t in own_terms
-    ):
+    # name no subject of their own. An asked part with no subject at all asks about the
+    # statement it follows even without a pronoun ("opioids vs ket... what's the difference"),
+    # but then only that statement's corpus words are its subject, not its every rare word
+    # ("MDMA for pain sounds like a stretch. what's the evidence?" is not about stretching).
+    pointed, by_pronoun = "", True
+    if target == asked and not any(_topical(t) and not _frames(t, vocabulary) for t in own_terms):
         pointed = pointed_at(text, pieces)
+        if not pointed and not any(_subject(t) and not _frames(t, vocabulary) for t in own_terms):
+            pointed, by_pronoun = pointed_at(text, pieces, subjectless=True), False
     around = _terms(context, False, lexicon, vocabulary)
     if pointed:
-        subject = {t.word for t in _terms(pointed, True, lexicon, vocabulary) if _subject(t)}
+        subject = {
+            t.word
+            for t in _terms(pointed, True, lexicon, vocabulary)
+            if (_subject(t) if by_pronoun else _topical(t))
+        }
         around = [replace(t, asked=True) if t.word in subject else t for t in around]
     terms = own_terms + around
     own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
@@ -364,7 +402,8 @@ def understand(
         not t.known and t.specificity >= TOPICAL for t in own if t.asked
     )
     lay_topic = any(
-        specificity(m.group(0)) >= TOPICAL for m in vocabulary.lay_pattern.finditer(target)
+        specificity(vocabulary.lay_word(m.group(0))) >= TOPICAL
+        for m in vocabulary.lay_pattern.finditer(target)
     )
     on_topic = (
         bool(vocabulary.topic_pattern.search(target))
@@ -381,7 +420,10 @@ def understand(
     query = lexicon.expand(base) if lexicon else base
     stems = {t.stem for t in terms}
     lay = [m.group(0) for m in vocabulary.lay_pattern.finditer(f"{resolved} {context}")]
-    source_words = tuple(dict.fromkeys(s for w in lay for s in vocabulary.synonyms[w]))
+    # A misspelt lay word ("dangerus") means what the word means.
+    lay += [english_correction(t.word) for t in terms if not t.corrected and not t.known]
+    lay += [english_correction(t.word) for t in terms if t.known and not _in_english(t.word)]
+    source_words = tuple(dict.fromkeys(s for w in lay for s in vocabulary.lay_meaning(w)))
     drugs = frozenset(
         {vocabulary.drug_of[m.group(0)] for m in vocabulary.drug_pattern.finditer(text)}
         | drug_families_in(stems, vocabulary)

@@ -19,11 +19,13 @@ FILE_NAME = "vocabulary.toml"
 SUPPORTED_VERSION = 1
 
 
-def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """Whole-word (or whole-phrase) matches of any of ``phrases`` in lower-cased text."""
+def phrase_pattern(phrases: Iterable[str], plural: bool = False) -> re.Pattern[str]:
+    """Whole-word (or whole-phrase) matches of any of ``phrases`` in lower-cased text;
+    ``plural``: also with "s" or "es" added."""
     alternatives = sorted({p.lower() for p in phrases}, key=len, reverse=True)
     body = "|".join(re.escape(p) for p in alternatives) or r"(?!x)x"
-    return re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9])")
+    ending = "(?:e?s)?" if plural else ""
+    return re.compile(rf"(?<![a-z0-9'])(?:{body}){ending}(?![a-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,21 @@ class Vocabulary:
 
     @cached_property
     def lay_pattern(self) -> re.Pattern[str]:
-        """Any lay word or phrase ("magic mushrooms")."""
-        return phrase_pattern(self.synonyms)
+        """Any lay word or phrase ("magic mushrooms"), also in the plural ("drips")."""
+        return phrase_pattern(self.synonyms, plural=True)
+
+    def lay_word(self, phrase: str) -> str:
+        """The lay word or phrase as listed, for one matched singular or plural ("drips" ->
+        "drip"); "" when it is none."""
+        singular = (phrase[:-1], phrase[:-2] if phrase.endswith("es") else "")
+        for form in (phrase, *singular) if phrase.endswith("s") else (phrase,):
+            if form in self.synonyms:
+                return form
+        return ""
+
+    def lay_meaning(self, phrase: str) -> tuple[str, ...]:
+        """The sources' words for a lay word or phrase, singular or plural ("drips")."""
+        return self.synonyms.get(self.lay_word(phrase), ())
 
     @cached_property
     def research_pattern(self) -> re.Pattern[str]:

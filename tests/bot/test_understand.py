@@ -188,6 +188,14 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
         lexicon,
     )
     assert "teeth" in {t.word for t in framed.asked_terms}
+    # So do misspelt framing words and lay words for the evidence; an asked part made only of
+    # them asks about the statement it follows, pronoun or not.
+    for question in (
+        "psilocybin for phantom limb pain... any real studys or just reddit",
+        "Microdosing for pain, is that legit or just hype?",
+    ):
+        subject = "phantom" if "phantom" in question else "microdosing"
+        assert subject in {t.word for t in _analyse(question, lexicon).asked_terms}, question
 
 
 @pytest.mark.parametrize(
@@ -196,9 +204,21 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
         ("is ket better than oxy for pain", "opioids"),
         ("isnt ket a horse tranq, why would a doctor use it", "anesthetic"),
         ("does it help SCI pain", "spinal"),
+        # Plurals and typos of lay words too.
+        ("how long do ketamine drips last", "infusion"),
+        ("is ketamine dangerus", "safety"),
     ],
 )
 def test_patient_slang_reaches_the_sources_words(
     lexicon: Lexicon, question: str, source_word: str
 ) -> None:
     assert source_word in _analyse(question, lexicon).source_words
+
+
+def test_lay_words_read_in_the_plural_and_misspelt_are_corpus_words(lexicon: Lexicon) -> None:
+    terms = {t.word: t for t in _analyse("are ketamine drips dangerus", lexicon).terms}
+    assert terms["drips"].known and terms["dangerus"].known
+    # A plural of an everyday lay word is as everyday as the word: "stops" on a road trip does
+    # not make the message about pain care.
+    trip = _analyse("what are good stops along the way from phoenix to san diego", lexicon)
+    assert not trip.on_topic
