@@ -105,9 +105,15 @@ class Settings(BaseSettings):
     embedding_runtime: Literal["onnx", "torch"] = Field(
         "onnx",
         description="What runs the model: 'onnx' (ONNX Runtime, about half the CPU time per "
-        "call; the model is exported once into cache_dir and gives the same vectors to 1e-6) "
+        "call; the model is exported once into model_dir and gives the same vectors to 1e-6) "
         "or 'torch' (sentence-transformers itself). A model that cannot be exported falls back "
         "to 'torch' with a warning.",
+    )
+    model_dir: Path = Field(
+        Path(".painbot/models"),
+        description="Where the embedding model exported for ONNX Runtime is kept: one file per "
+        "set of weights, shared by every store and cache folder; safe to delete (the next start "
+        "exports it again, about 8 s).",
     )
     embedding_threads: int = Field(
         1,

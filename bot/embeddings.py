@@ -1,10 +1,10 @@
 """The embedding model behind a small interface; the one place sentence-transformers, torch,
 ONNX Runtime and tokenizers are imported.
 
-The model runs on ONNX Runtime by default: sentence-transformers exports it once into the cache
-folder, and later starts load only the exported graph and the tokenizer (no torch). The vectors
-are those of sentence-transformers to about 1e-7 (tests/test_model_provenance.py).
-"""
+The model runs on ONNX Runtime by default: sentence-transformers exports it once into
+`Settings.model_dir`, and later starts load only the exported graph and the tokenizer (no
+torch). The vectors are those of sentence-transformers to about 1e-7
+(tests/test_model_provenance.py)."""
 
 from __future__ import annotations
 
@@ -192,7 +192,7 @@ def exportable(model_path: Path) -> bool:
     )
 
 
-def onnx_path(model_path: Path, cache_dir: Path) -> Path:
+def onnx_path(model_path: Path, model_dir: Path) -> Path:
     """Where the exported graph of these weights lives: named by the model folder's files (name,
     size, modification time), so new weights get a new export."""
     digest = hashlib.sha256(str(ONNX_EXPORT_VERSION).encode())
@@ -202,7 +202,7 @@ def onnx_path(model_path: Path, cache_dir: Path) -> Path:
             digest.update(
                 f"{file.relative_to(model_path)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
             )
-    return cache_dir / "onnx" / f"{model_path.name}-{digest.hexdigest()[:16]}.onnx"
+    return model_dir / f"{model_path.name}-{digest.hexdigest()[:16]}.onnx"
 
 
 def export_onnx(model_path: Path, target: Path) -> None:
@@ -266,7 +266,7 @@ def _onnx_embedder(settings: Settings) -> OnnxEmbedder | None:
             settings.embedding_model,
         )
         return None
-    graph = onnx_path(model_path, settings.cache_dir)
+    graph = onnx_path(model_path, settings.model_dir)
     model_id = model_id_for(settings.embedding_model)
     threads, batch = settings.embedding_threads, settings.embedding_batch_size
     for attempt in ("read", "export"):
@@ -310,7 +310,7 @@ def load_embedder(settings: Settings) -> Embedder:
         settings.embedding_batch_size,
         settings.embedding_runtime,
         settings.embedding_threads,
-        settings.cache_dir.resolve(),
+        settings.model_dir.resolve(),
     )
     if key in _LOADED:
         return _LOADED[key]

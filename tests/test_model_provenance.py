@@ -95,10 +95,10 @@ def test_the_export_is_made_once_and_read_by_later_starts(tmp_path: Path, monkey
     from bot import embeddings
     from bot.config import Settings
 
-    settings = Settings(cache_dir=tmp_path / "cache")
+    settings = Settings(model_dir=tmp_path / "models")
     made = embeddings.load_embedder(settings)
     assert isinstance(made, embeddings.OnnxEmbedder)
-    graphs = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    graphs = list((tmp_path / "models").glob("*.onnx"))
     assert len(graphs) == 1
 
     def no_export(*_: object) -> None:
@@ -115,9 +115,9 @@ def test_a_damaged_export_is_made_again(tmp_path: Path, monkeypatch, caplog) -> 
     from bot import embeddings
     from bot.config import Settings
 
-    settings = Settings(cache_dir=tmp_path / "cache")
+    settings = Settings(model_dir=tmp_path / "models")
     model_path = Path(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
-    graph = embeddings.onnx_path(model_path, settings.cache_dir)
+    graph = embeddings.onnx_path(model_path, settings.model_dir)
     graph.parent.mkdir(parents=True)
     graph.write_bytes(b"half a file")
     monkeypatch.setattr(embeddings, "_LOADED", {})
@@ -150,11 +150,11 @@ def test_a_model_onnx_cannot_run_as_is_falls_back_to_torch(
 
     monkeypatch.setattr(embeddings, "_LOADED", {})
     loaded = embeddings.load_embedder(
-        Settings(embedding_model=str(model), cache_dir=tmp_path / "cache")
+        Settings(embedding_model=str(model), model_dir=tmp_path / "models")
     )
     assert isinstance(loaded, embeddings.SentenceTransformerEmbedder)
     assert "running it with torch" in caplog.text
-    assert not (tmp_path / "cache" / "onnx").exists()
+    assert not (tmp_path / "models").exists()
 
 
 def test_a_start_with_the_export_made_loads_no_torch(embedder) -> None:  # type: ignore[no-untyped-def]
