@@ -313,6 +313,9 @@ def load_embedder(settings: Settings) -> Embedder:
         settings.model_dir.resolve(),
     )
     if key in _LOADED:
+        if isinstance(_LOADED[key], SentenceTransformerEmbedder):
+            # torch's thread count is process-wide: another caller may have changed it.
+            set_cpu_threads(settings.embedding_threads)
         return _LOADED[key]
     log.info("loading embedding model %s", settings.embedding_model)
     embedder: Embedder | None = None
