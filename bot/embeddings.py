@@ -269,9 +269,11 @@ def _onnx_embedder(settings: Settings) -> OnnxEmbedder | None:
     graph = onnx_path(model_path, settings.model_dir)
     model_id = model_id_for(settings.embedding_model)
     threads, batch = settings.embedding_threads, settings.embedding_batch_size
-    for attempt in ("read", "export"):
+    # An export already on disk is read first; one that will not load is made again, once.
+    attempts = ("read", "export") if graph.is_file() else ("export",)
+    for attempt in attempts:
         try:
-            if attempt == "export" or not graph.is_file():
+            if attempt == "export":
                 log.info("exporting embedding model %s to %s", settings.embedding_model, graph)
                 export_onnx(model_path, graph)
             return OnnxEmbedder(model_path, graph, model_id, threads, batch)
