@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             f"load {args.clients} clients x {args.seconds:.0f} s, mix, {name}",
             f"{s['req_per_s']} req/s, p50 {s['p50']:.0f} / p95 {s['p95']:.0f} / p99 "
             f"{s['p99']:.0f} ms, {s['cached']} of {s['ok']} cached ({apart}), "
-            f"errors {s['errors']}",
+            f"errors {s['errors']} {dict(load.errors) or ''}",
         )
     print(f"load average during the run: {min(load_avg):.1f}-{max(load_avg):.1f}")
     return 0
