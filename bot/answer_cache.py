@@ -153,8 +153,12 @@ def install(bot: Any, settings: Settings) -> AnswerCache | None:
         return None
     cache = AnswerCache(settings.answer_cache_size)
 
+    # The bot's own reading of the generation (renewed every few seconds), where it has one:
+    # reading the store for every question asked costs a store call per cache hit.
+    read_generation = getattr(bot, "store_generation", None) or bot.store.generation
+
     def generation() -> int:
-        return int(bot.store.generation())
+        return int(read_generation())
 
     def answered_from() -> int:
         return int(bot.retriever.generation)

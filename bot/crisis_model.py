@@ -29,6 +29,7 @@ import numpy.typing as npt
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils import murmurhash3_32
 
 from bot.errors import ModelUnavailableError
 
@@ -95,6 +96,25 @@ _WORDS = HashingVectorizer(
 )
 
 
+_CHAR_ANALYZER = _CHARS.build_analyzer()
+_WORD_ANALYZER = _WORDS.build_analyzer()
+
+
+def _hashed(
+    terms: Sequence[str], n_features: int, weight: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The columns and values HashingVectorizer gives one text's terms (murmurhash3 of each
+    term's UTF-8 bytes, seed 0, counts, unit length), times ``weight``; computed here because
+    its transform spends most of a millisecond per call checking its arguments, on every
+    message the router reads (tests/bot/test_crisis.py checks the two agree)."""
+    if not terms:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    hashes = np.fromiter((abs(murmurhash3_32(t, 0)) % n_features for t in terms), np.int64)
+    columns, counts = np.unique(hashes, return_counts=True)
+    values = counts.astype(np.float64)
+    return columns, values / np.sqrt(np.dot(values, values)) * weight
+
+
 def features(
     texts: Sequence[str],
     vectors: npt.NDArray[np.float32],
@@ -104,14 +124,32 @@ def features(
     n-grams of the normalised text, ``context`` the embedding of the message each text comes
     from (the texts' own embeddings when they are whole messages), each block scaled by its
     weight."""
-    plain = [deleet(normalise(t)) for t in texts]
-    chars = _CHARS.transform(plain) * CHAR_WEIGHT
-    words = _WORDS.transform(plain) * WORD_WEIGHT
-    around = vectors if context is None else context
-    return sparse.hstack(
-        [sparse.csr_matrix(vectors), chars, words, sparse.csr_matrix(around * CONTEXT_WEIGHT)],
-        format="csr",
+    vectors = np.asarray(vectors, dtype=np.float32)
+    vectors = vectors.reshape(len(texts), vectors.shape[-1] if vectors.size == 0 else -1)
+    around = vectors if context is None else np.asarray(context, dtype=np.float32)
+    dim = vectors.shape[1]
+    dense = np.arange(dim, dtype=np.int64)
+    char_start, word_start = dim, dim + CHAR_FEATURES
+    context_start = word_start + WORD_FEATURES
+    columns: list[npt.NDArray[np.int64]] = []
+    values: list[npt.NDArray[np.float64]] = []
+    indptr = [0]
+    for row, text in enumerate(texts):
+        plain = deleet(normalise(text))
+        chars = _hashed(_CHAR_ANALYZER(plain), CHAR_FEATURES, CHAR_WEIGHT)
+        words = _hashed(_WORD_ANALYZER(plain), WORD_FEATURES, WORD_WEIGHT)
+        columns += [dense, chars[0] + char_start, words[0] + word_start, dense + context_start]
+        values += [vectors[row], chars[1], words[1], around[row] * CONTEXT_WEIGHT]
+        indptr.append(indptr[-1] + 2 * dim + len(chars[0]) + len(words[0]))
+    width = context_start + around.shape[1]
+    if not texts:
+        return sparse.csr_matrix((0, width))
+    rows = sparse.csr_matrix(
+        (np.concatenate(values), np.concatenate(columns), np.asarray(indptr)),
+        shape=(len(texts), width),
     )
+    rows.eliminate_zeros()  # as the stacked sparse blocks had (an embedding is never 0.0)
+    return rows
 
 
 VIEWS = ("plain", "context")

@@ -37,7 +37,9 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
+    # Cached: an answer stems the words of every sentence it reads, about 2,000 words.
     return str(_stemmer().stemWord(word))
 
 
@@ -49,7 +51,8 @@ def terms(text: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def _terms(text: str) -> tuple[str, ...]:
     # Passage sentences are read again for every question that retrieves them.
-    return tuple(stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1)
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return tuple(_stemmer().stemWords(words))  # one call for the sentence
 
 
 def question_terms(text: str, vocabulary: Vocabulary | None = None) -> set[str]:

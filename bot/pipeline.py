@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 SEARCH_MARGIN = 50
 """Candidates each retriever gives a search beyond the k passages it returns."""
+GENERATION_READ_S = 2.0
+"""How old the bot's reading of the store's generation may be before it is read again."""
 
 
 class Bot:
@@ -74,6 +76,7 @@ class Bot:
         self.lexicon = self._build_lexicon()
         self.aids = self._build_aids()
         self._checked = time.monotonic()
+        self._generation = self.retriever.generation
         # Optional LLM answer writer (bot/generate.py); built now so a missing extra fails early.
         self.chat_model = chat_model
         if chat_model is None and settings.llm_provider:
@@ -98,14 +101,21 @@ class Bot:
             self.settings.corpus_dir, self.embedder, passages, self.settings.cache_dir
         )
 
-    def refresh_if_changed(self) -> bool:
+    def store_generation(self) -> int:
+        """The store's generation, read again (one store call) when the last reading is older
+        than GENERATION_READ_S: a busy server asks it for every question (the answer cache's
+        key), and a re-ingest is seen within that time."""
         now = time.monotonic()
-        if now - self._checked < 2.0:
-            return False
-        self._checked = now
-        if self.store.generation() == self.retriever.generation:
+        if now - self._checked >= GENERATION_READ_S:
+            self._checked = now
+            self._generation = self.store.generation()
+        return self._generation
+
+    def refresh_if_changed(self) -> bool:
+        if self.store_generation() == self.retriever.generation:
             return False
         self.retriever.refresh()
+        self._generation = self.retriever.generation
         self.lexicon = self._build_lexicon()
         self.aids = self._build_aids()
         return True

@@ -280,3 +280,34 @@ def test_when_the_floor_and_the_model_read_different_people_both_replies_are_sho
     if who == "both":
         assert prompts.CRISIS_OTHER_REPLY in check.reply and prompts.CRISIS_REPLY in check.reply
         assert check.reply.index(prompts.CRISIS_OTHER_REPLY) == 0
+
+
+def test_the_router_hashes_n_grams_exactly_as_scikit_learn_does() -> None:
+    """bot/crisis_model.features hashes the n-grams itself (HashingVectorizer's checks cost most
+    of a millisecond a call); the rows must be the ones the committed heads were fitted on."""
+    from scipy import sparse
+
+    from bot import crisis_model as cm
+
+    texts = [
+        row.get("text") or row.get("question") or ""
+        for path in sorted((ROOT / "eval" / "safety_train").glob("*.jsonl"))[:12]
+        for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())
+    ] + ["", "🙂", "a", "su1c1de??", "Não respira!", "lone \ud800 surrogate"]
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((len(texts), 384)).astype(np.float32)
+    context = rng.standard_normal((len(texts), 384)).astype(np.float32)
+    plain = [cm.deleet(cm.normalise(t)) for t in texts]
+    expected = sparse.hstack(
+        [
+            sparse.csr_matrix(vectors),
+            cm._CHARS.transform(plain) * cm.CHAR_WEIGHT,
+            cm._WORDS.transform(plain) * cm.WORD_WEIGHT,
+            sparse.csr_matrix(context * cm.CONTEXT_WEIGHT),
+        ],
+        format="csr",
+    )
+    got = cm.features(texts, vectors, context)
+    assert len(texts) > 300 and got.shape == expected.shape
+    assert abs(got - expected).max() == 0.0
+    assert cm.features([], vectors[:0]).shape == (0, expected.shape[1])
