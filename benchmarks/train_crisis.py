@@ -91,6 +91,9 @@ QUESTION_SETS = (
     FIRST_CONTACT / "safety-batch12.jsonl",
     FIRST_CONTACT / "questions-batch16.jsonl",
     FIRST_CONTACT / "safety-batch13.jsonl",
+    FIRST_CONTACT / "questions-batch17.jsonl",
+    FIRST_CONTACT / "safety-batch14.jsonl",
+    FIRST_CONTACT / "questions-batch18.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch
