@@ -46,7 +46,7 @@ def build(settings: Settings, bot: Any | None, load_error: str | None = None) ->
         metrics=app.state.metrics,
     )
     # Gradio serves one event at a time by default; size the queue for many patients.
-    page.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
+    page.queue(default_concurrency_limit=settings.answer_slots, max_size=settings.queue_size)
     return gr.mount_gradio_app(
         app,
         page,
@@ -80,6 +80,7 @@ def main() -> None:
         "proxy_headers": settings.behind_proxy,
         "forwarded_allow_ips": "*" if settings.behind_proxy else None,
         "log_config": None,  # our handler (plain or JSON) for uvicorn's loggers too
+        "timeout_keep_alive": settings.keep_alive_s,
     }
     if settings.workers > 1:
         # Each worker writes its metrics to this folder; /metrics sums them.

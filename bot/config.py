@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -226,7 +227,20 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         30, ge=0, description="Requests per minute per client on the API; 0 turns it off."
     )
-    concurrency: int = Field(8, ge=1, description="Answers computed at the same time.")
+    concurrency: int = Field(
+        0,
+        ge=0,
+        description="Answers computed at the same time; 0 picks: one per CPU core (answers are "
+        "CPU work, and more threads only contend for the interpreter), or 8 when a remote "
+        "model writes the answers (they mostly wait on the network).",
+    )
+    keep_alive_s: int = Field(
+        75,
+        ge=1,
+        description="Seconds an idle HTTP connection is kept open. Longer than a proxy's or load "
+        "balancer's idle timeout (often 60 s), so the app never closes a connection the proxy "
+        "is about to reuse (the request would fail with a connection error).",
+    )
     queue_size: int = Field(
         200, ge=1, description="Waiting requests before the app says 'busy, try again'."
     )
@@ -278,3 +292,13 @@ class Settings(BaseSettings):
         "temporary folder per start.",
     )
     json_logs: bool = Field(False, description="Write logs as one JSON object per line.")
+
+    @property
+    def answer_slots(self) -> int:
+        """How many answers are computed at once (``concurrency``, or its pick when 0)."""
+        if self.concurrency:
+            return self.concurrency
+        if self.llm_provider:
+            return 8
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+        return max(1, len(cores) if cores else os.cpu_count() or 1)

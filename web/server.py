@@ -95,7 +95,7 @@ def create_app(
     """Build the API and widget routes. ``bot=None`` means the store is missing: say so."""
     app = FastAPI(title="painbot API")  # root_path is set on uvicorn and Gradio
     limiter = RateLimiter(settings.rate_limit)
-    gate = ConcurrencyGate(settings.concurrency, settings.queue_size)
+    gate = ConcurrencyGate(settings.answer_slots, settings.queue_size)
     feedback = FeedbackStore(settings.feedback_db)
     app.state.bot, app.state.feedback, app.state.gate = bot, feedback, gate
     app.state.load_error = load_error
