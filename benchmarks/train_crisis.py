@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.model_selection import StratifiedKFold
 
@@ -283,14 +285,33 @@ def train(examples: Sequence[Example], embedder: Embedder, digest: str) -> Train
             np.zeros(len(labels)), labels
         )
     )
+    # The readings are fitted apart, one process each when there are cores for them (the
+    # fits are deterministic, so the head is the same either way; about half the time).
+    jobs = min(len(VIEWS), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    fitted = Parallel(n_jobs=jobs, backend="loky")(
+        delayed(_fit_view)(segs, view, folds, labels) for view in VIEWS
+    )
     views, thresholds = [], []
-    for v, view in enumerate(VIEWS):
-        for train_index, test_index in folds:
-            fold_head = segs.fit(view, train_index, labels)
-            out_of_fold[v, test_index] = segs.message_scores(fold_head, test_index)
-        thresholds.append(choose_thresholds(out_of_fold[v], labels != "none", TARGET_RECALL))
-        views.append(segs.fit(view, np.arange(len(labels)), labels))
+    for v, (scores, bars, head) in enumerate(fitted):
+        out_of_fold[v] = scores
+        thresholds.append(bars)
+        views.append(head)
     return Training(CrisisHead(tuple(views), tuple(thresholds), digest), out_of_fold)
+
+
+def _fit_view(
+    segs: SegmentFeatures,
+    view: str,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    labels: np.ndarray,
+) -> tuple[np.ndarray, Thresholds, LinearHead]:
+    """One reading: its out-of-fold message scores, the bars chosen on them, and its head
+    fitted on every message."""
+    scores = np.zeros((len(labels), 3))
+    for train_index, test_index in folds:
+        scores[test_index] = segs.message_scores(segs.fit(view, train_index, labels), test_index)
+    bars = choose_thresholds(scores, labels != "none", TARGET_RECALL)
+    return scores, bars, segs.fit(view, np.arange(len(labels)), labels)
 
 
 def report(examples: Sequence[Example], training: Training) -> list[str]:
