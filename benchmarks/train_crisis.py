@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from scipy import sparse
 from sklearn.model_selection import StratifiedKFold
 
 from benchmarks import questions as question_sets
-from bot.config import Settings
+from bot.config import Settings, usable_cores
 from bot.crisis import LONG_MESSAGE_WORDS, segments
 from bot.crisis_model import (
     CLASSES,
@@ -287,7 +286,7 @@ def train(examples: Sequence[Example], embedder: Embedder, digest: str) -> Train
     )
     # The readings are fitted apart, one process each when there are cores for them (the
     # fits are deterministic, so the head is the same either way; about half the time).
-    jobs = min(len(VIEWS), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    jobs = min(len(VIEWS), usable_cores())
     fitted = Parallel(n_jobs=jobs, backend="loky")(
         delayed(_fit_view)(segs, view, folds, labels) for view in VIEWS
     )

@@ -298,7 +298,10 @@ class Settings(BaseSettings):
         """How many answers are computed at once (``concurrency``, or its pick when 0)."""
         if self.concurrency:
             return self.concurrency
-        if self.llm_provider:
-            return 8
-        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-        return max(1, len(cores) if cores else os.cpu_count() or 1)
+        return 8 if self.llm_provider else usable_cores()
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the system tells it)."""
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, len(cores) if cores else os.cpu_count() or 1)

@@ -61,10 +61,6 @@ class FeedbackStore:
         Use it under the lock."""
         return self._db
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
     def record(
         self, answer_id: str, verdict: str, rating: int, sources: Sequence[str] = ()
     ) -> None:
