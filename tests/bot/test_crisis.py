@@ -199,19 +199,18 @@ def test_a_broken_floor_file_says_what_to_do(tmp_path: Path) -> None:
         load_floor(bad)
 
 
-@pytest.mark.timeout(1500)  # embeds about 30,000 pieces and fits 12 models: 3-8 min here
+@pytest.mark.timeout(1500)  # embeds about 42,000 pieces and fits 24 models: 9 min here
 def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
     """`make train` on the committed data gives the committed head: same data hash, same
     threshold, same predictions on a fixed set (read with the bot's own runtime)."""
-    from benchmarks.train_crisis import REFERENCE_RUNTIME, load_examples, train
-    from bot.config import Settings
+    from benchmarks.train_crisis import load_examples, reference_settings, train
     from bot.crisis_model import data_hash
     from bot.embeddings import load_embedder
 
     committed = CrisisHead.load()
     examples, paths = load_examples()
     assert data_hash(paths) == committed.data_hash, "eval/safety_train changed: run make train"
-    reference = load_embedder(Settings(embedding_runtime=REFERENCE_RUNTIME))
+    reference = load_embedder(reference_settings())
     retrained = train(examples, reference, data_hash(paths)).head
     for view, (new, old) in enumerate(zip(retrained.thresholds, committed.thresholds, strict=True)):
         for bar in ("short", "long"):
