@@ -20,6 +20,8 @@ from bot.lexicon import Lexicon, drug_families_in, looks_non_english, stem
 from bot.question_parts import question_parts
 from bot.vocabulary import Vocabulary
 
+CONTRACTION_ZIPF = 2.5
+"""Zipf frequency (wordfreq) from which "<stopword>n't" counts as an English contraction."""
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$|n't$")
 """A clitic ("mine's", "wife's", "you're", "shouldn't"): the word is what is left, so a negated
@@ -255,6 +257,8 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
         word = token if token in vocabulary.stopwords else _CLITIC.sub("", token)
         if word in vocabulary.stopwords or len(word) < 2 or word.isdigit():
             continue
+        if _negated_stopword(word, vocabulary):
+            continue
         corrected = (lexicon.correct(word) if lexicon else None) or ""
         spelled = corrected or word
         known = lexicon is not None and _known(spelled, lexicon, vocabulary)
@@ -273,6 +277,19 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
                 spelled = corrected = common
         out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
     return out
+
+
+def _negated_stopword(word: str, vocabulary: Vocabulary) -> bool:
+    """A negated stopword typed without its apostrophe ("shouldnt", "wasnt"): a stopword too,
+    as "shouldn't" is. Only where "<word>n't" is a common English word, so "went" is not "we"."""
+    from wordfreq import zipf_frequency
+
+    base = word[:-2]
+    return (
+        word.endswith("nt")
+        and base in vocabulary.stopwords
+        and zipf_frequency(f"{base}n't", "en") >= CONTRACTION_ZIPF
+    )
 
 
 def _known(word: str, lexicon: Lexicon, vocabulary: Vocabulary) -> bool:

@@ -222,3 +222,14 @@ def test_lay_words_read_in_the_plural_and_misspelt_are_corpus_words(lexicon: Lex
     # not make the message about pain care.
     trip = _analyse("what are good stops along the way from phoenix to san diego", lexicon)
     assert not trip.on_topic
+
+
+@pytest.mark.parametrize("word", ["shouldnt", "wouldnt", "didnt", "arent"])
+def test_a_negation_typed_without_its_apostrophe_is_a_stopword(word: str, lexicon: Lexicon) -> None:
+    analysis = _analyse(f"who {word} get ketamine for pain", lexicon)
+    assert [t.word for t in analysis.terms] == ["ketamine", "pain"]
+
+
+def test_a_word_ending_in_nt_is_not_taken_for_a_negation(lexicon: Lexicon) -> None:
+    """ "went" is not "we" + "n't": it stays a word of the question."""
+    assert "went" in [t.word for t in _analyse("i went to a ketamine clinic", lexicon).terms]
