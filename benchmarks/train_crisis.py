@@ -57,7 +57,8 @@ a refit on ONNX vectors moved one bar by 0.003 (0.083 -> 0.080); fitting on the 
 def reference_settings() -> Settings:
     """Settings that load the reference runtime with every usable core: training is a lone
     batch job, and torch gives the same vectors with one thread or several (checked on 2,000
-    pieces here: every row identical), about half the time on two cores."""
+    pieces: every row identical). The retraining test took 517 s so on two cores, against
+    about 14 min with the serving default of one thread (docs/benchmarks.md)."""
     return Settings(embedding_runtime=REFERENCE_RUNTIME, embedding_threads=usable_cores())
 
 
