@@ -239,7 +239,9 @@ def _asked_pieces(text: str) -> list[tuple[str, bool]]:
         cue = _ASK_CUE.search(sentence)
         if cue is not None and marked and not sentence.endswith("?"):
             joined_by = sentence[cue.start() : cue.start("ask")].strip(" ,:")
-            if joined_by:
+            # ... and after a comma it asks only behind a single word ("also, can she take
+            # it."), not behind a subject ("my father, 74, has had burning pain since.").
+            if joined_by or len(sentence[: cue.start()].split()) > 1:
                 cue = None
         if cue is None and not sentence.endswith("?"):
             pieces.append((sentence, False))

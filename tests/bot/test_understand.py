@@ -57,6 +57,12 @@ def _analyse(question: str, lexicon: Lexicon, history: tuple[str, ...] = ()) -> 
             "can you tell me what studies say.",
             "i have crps",
         ),
+        # ... but behind a subject, an auxiliary after a comma goes on telling the story.
+        (
+            "my father, 74, has had shingles pain for years. does it help that kind of pain?",
+            "does it help that kind of pain?",
+            "my father, 74, has had shingles pain for years.",
+        ),
     ],
 )
 def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
