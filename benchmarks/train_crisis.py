@@ -287,7 +287,6 @@ class Training:
 def train(examples: Sequence[Example], embedder: Embedder, digest: str) -> Training:
     labels = np.array([e.label for e in examples])
     segs = SegmentFeatures([e.text for e in examples], embedder)
-    out_of_fold = np.zeros((len(VIEWS), len(examples), 3))
     folds = list(
         StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0).split(
             np.zeros(len(labels)), labels
@@ -299,12 +298,10 @@ def train(examples: Sequence[Example], embedder: Embedder, digest: str) -> Train
     fitted = Parallel(n_jobs=jobs, backend="loky")(
         delayed(_fit_view)(segs, view, folds, labels) for view in VIEWS
     )
-    views, thresholds = [], []
-    for v, (scores, bars, head) in enumerate(fitted):
-        out_of_fold[v] = scores
-        thresholds.append(bars)
-        views.append(head)
-    return Training(CrisisHead(tuple(views), tuple(thresholds), digest), out_of_fold)
+    out_of_fold = np.stack([scores for scores, _, _ in fitted])
+    views = tuple(head for _, _, head in fitted)
+    thresholds = tuple(bars for _, bars, _ in fitted)
+    return Training(CrisisHead(views, thresholds, digest), out_of_fold)
 
 
 def _fit_view(
