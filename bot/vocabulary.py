@@ -19,11 +19,28 @@ FILE_NAME = "vocabulary.toml"
 SUPPORTED_VERSION = 1
 
 
-def phrase_pattern(phrases: Iterable[str], plural: bool = False) -> re.Pattern[str]:
+SEPARABLE_PARTICLES = frozenset({"out", "off", "up", "down", "away"})
+"""A verb and one of these particles may hold their object between them ("rule out" ->
+"rule someone out", "rule me out"). "back" and "in" are left out: they are nouns and
+prepositions too ("broken back")."""
+
+
+def phrase_pattern(
+    phrases: Iterable[str], plural: bool = False, separable: bool = False
+) -> re.Pattern[str]:
     """Whole-word (or whole-phrase) matches of any of ``phrases`` in lower-cased text;
-    ``plural``: also with "s" or "es" added."""
+    ``plural``: also with "s" or "es" added; ``separable``: a two-word phrase whose second
+    word is a particle also matches with one or two words between the two."""
     alternatives = sorted({p.lower() for p in phrases}, key=len, reverse=True)
-    body = "|".join(re.escape(p) for p in alternatives) or r"(?!x)x"
+    escaped = [re.escape(p) for p in alternatives]
+    if separable:
+        pairs = [p.split() for p in alternatives if len(p.split()) == 2]
+        escaped += [
+            rf"{re.escape(verb)}(?:\s+[a-z']+){{1,2}}\s+{particle}"
+            for verb, particle in pairs
+            if particle in SEPARABLE_PARTICLES
+        ]
+    body = "|".join(escaped) or r"(?!x)x"
     ending = "(?:e?s)?" if plural else ""
     return re.compile(rf"(?<![a-z0-9'])(?:{body}){ending}(?![a-z0-9])")
 
@@ -109,15 +126,19 @@ class Vocabulary:
     @cached_property
     def lay_pattern(self) -> re.Pattern[str]:
         """Any lay word or phrase ("magic mushrooms"), also in the plural ("drips")."""
-        return phrase_pattern(self.synonyms, plural=True)
+        return phrase_pattern(self.synonyms, plural=True, separable=True)
 
     def lay_word(self, phrase: str) -> str:
         """The lay word or phrase as listed, for one matched singular or plural ("drips" ->
-        "drip"); "" when it is none."""
+        "drip") or with its object inside ("rule someone out" -> "rule out"); "" when it is
+        none."""
         singular = (phrase[:-1], phrase[:-2] if phrase.endswith("es") else "")
         for form in (phrase, *singular) if phrase.endswith("s") else (phrase,):
             if form in self.synonyms:
                 return form
+        words = phrase.split()
+        if len(words) > 2 and words[-1] in SEPARABLE_PARTICLES:
+            return self.lay_word(f"{words[0]} {words[-1]}")
         return ""
 
     def lay_meaning(self, phrase: str) -> tuple[str, ...]:

@@ -24,6 +24,26 @@ def test_shipped_vocabulary_loads_and_knows_the_corpus() -> None:
     assert "george" in v.author_names and "the" in v.stopwords
 
 
+@pytest.mark.parametrize(
+    ("text", "matched", "means"),
+    [
+        ("what conditions rule someone out from getting it?", "rule someone out", "avoided"),
+        ("does that rule me out", "rule me out", "avoided"),
+        ("it rules most people out", "rules most people out", "avoided"),
+        ("ketamine for lower back pain", "lower", "low"),
+        # "back" is no particle: a noun two words from "broken" is not "broken back".
+        ("broken my lower back", "lower", "low"),
+    ],
+)
+def test_lay_phrases_hold_their_object_and_map_to_the_sources_words(
+    text: str, matched: str, means: str
+) -> None:
+    v = load_vocabulary(SHIPPED)
+    found = [m.group(0) for m in v.lay_pattern.finditer(text)]
+    assert found == [matched]
+    assert means in v.lay_meaning(matched)
+
+
 def _broken(change: str) -> dict[str, Any]:
     data = _shipped()
     if change == "unknown part":
