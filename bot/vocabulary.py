@@ -125,7 +125,8 @@ class Vocabulary:
 
     @cached_property
     def lay_pattern(self) -> re.Pattern[str]:
-        """Any lay word or phrase ("magic mushrooms"), also in the plural ("drips")."""
+        """Any lay word or phrase ("magic mushrooms"), also in the plural ("drips") or with
+        its object inside ("rule someone out")."""
         return phrase_pattern(self.synonyms, plural=True, separable=True)
 
     def lay_word(self, phrase: str) -> str:
