@@ -265,6 +265,15 @@ def flagged(scores: np.ndarray, bars: Thresholds) -> np.ndarray:
     return (np.maximum(scores[:, 0], scores[:, 1]) >= bars.short) | (scores[:, 2] >= bars.long)
 
 
+def misses_and_alarms(
+    scores: np.ndarray, is_crisis: np.ndarray, bars: Thresholds
+) -> tuple[int, int]:
+    """How many crisis messages ``bars`` miss and how many calm ones they flag, on
+    message_scores columns."""
+    alarm = flagged(scores, bars)
+    return int(np.sum(is_crisis & ~alarm)), int(np.sum(~is_crisis & alarm))
+
+
 @dataclass(frozen=True)
 class Training:
     head: CrisisHead

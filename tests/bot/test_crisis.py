@@ -199,11 +199,25 @@ def test_a_broken_floor_file_says_what_to_do(tmp_path: Path) -> None:
         load_floor(bad)
 
 
-@pytest.mark.timeout(1500)  # embeds about 42,000 pieces and fits 24 models: 9 min here
+@pytest.mark.timeout(1500)  # embeds about 42,000 pieces and fits 24 models: 5-9 min
 def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
-    """`make train` on the committed data gives the committed head: same data hash, same
-    threshold, same predictions on a fixed set (read with the bot's own runtime)."""
-    from benchmarks.train_crisis import load_examples, reference_settings, train
+    """`make train` on the committed data gives the committed head: same data hash, the same
+    probabilities and predictions on a fixed set (read with the bot's own runtime), and bars
+    that still serve on the retrained scores.
+
+    The bars are not compared exactly. They are chosen among near-tied choices, and a CPU with
+    other vector instructions moves the out-of-fold scores by about 1e-5: on an AMD Zen 5 one
+    reading's bars came out 0.110 / 0.276 where the committed ones are 0.097 / 0.289, with
+    every prediction on the fixed set the same. So the committed bars must, on the retrained
+    out-of-fold scores, miss at most two messages more than the recall target allows and
+    raise at most 10% more false alarms than the retrained bars."""
+    from benchmarks.train_crisis import (
+        TARGET_RECALL,
+        load_examples,
+        misses_and_alarms,
+        reference_settings,
+        train,
+    )
     from bot.crisis_model import data_hash
     from bot.embeddings import load_embedder
 
@@ -211,10 +225,15 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
     examples, paths = load_examples()
     assert data_hash(paths) == committed.data_hash, "eval/safety_train changed: run make train"
     reference = load_embedder(reference_settings())
-    retrained = train(examples, reference, data_hash(paths)).head
-    for view, (new, old) in enumerate(zip(retrained.thresholds, committed.thresholds, strict=True)):
-        for bar in ("short", "long"):
-            assert getattr(new, bar) == pytest.approx(getattr(old, bar), abs=1e-3), (view, bar)
+    training = train(examples, reference, data_hash(paths))
+    retrained = training.head
+    is_crisis = np.array([e.label != "none" for e in examples])
+    allowed = int(np.floor((1 - TARGET_RECALL) * is_crisis.sum()))
+    for view, scores in enumerate(training.out_of_fold):
+        _, best_alarms = misses_and_alarms(scores, is_crisis, retrained.thresholds[view])
+        misses, alarms = misses_and_alarms(scores, is_crisis, committed.thresholds[view])
+        assert misses <= allowed + 2, (view, misses, allowed)
+        assert alarms <= 1.1 * best_alarms, (view, alarms, best_alarms)
     fixed = _labelled_messages(ROOT / "eval" / "safety.jsonl")
     texts = [t for t, _ in fixed]
     a = CrisisRouter(embedder, head=committed)
