@@ -104,6 +104,11 @@ QUESTION_SETS = (
     FIRST_CONTACT / "questions-batch17.jsonl",
     FIRST_CONTACT / "safety-batch14.jsonl",
     FIRST_CONTACT / "questions-batch18.jsonl",
+    FIRST_CONTACT / "safety-batch15.jsonl",
+    FIRST_CONTACT / "questions-batch19.jsonl",
+    FIRST_CONTACT / "safety-batch16.jsonl",
+    FIRST_CONTACT / "safety-batch17.jsonl",
+    FIRST_CONTACT / "questions-batch20.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch

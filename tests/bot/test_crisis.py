@@ -207,8 +207,8 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
 
     The bars are not compared exactly. They are chosen among near-tied choices, and a CPU with
     other vector instructions moves the out-of-fold scores by about 1e-5: on an AMD Zen 5 one
-    reading's bars came out 0.110 / 0.276 where the committed ones are 0.097 / 0.289, with
-    every prediction on the fixed set the same. So the committed bars must, on the retrained
+    reading's bars came out 0.110 / 0.276 where the committed ones (v5.7) were 0.097 / 0.289,
+    with every prediction on the fixed set the same. So the committed bars must, on the retrained
     out-of-fold scores, miss at most two messages more than the recall target allows and
     raise at most 10% more false alarms than the retrained bars."""
     from benchmarks.train_crisis import (
