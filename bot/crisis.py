@@ -52,7 +52,8 @@ class CrisisCheck:
     crisis: bool
     who: Who
     """Whose danger: the asker's ("self"), someone else's ("other"), unclear ("both": the floor
-    and the model read different people, so both replies are shown); "none" if no crisis."""
+    and the model read different people, or the model's alarming readings are split, so both
+    replies are shown); "none" if no crisis."""
     score: float
     """Highest crisis probability over the message and its pieces."""
     floor: bool
@@ -185,21 +186,38 @@ class CrisisRouter:
         alarm = bool(margins[top] >= 0)
         floor_who = self.floor.match(deleet(normalise(message)))
         language = detect_language(message)
+        share = other_share(probs[margins >= 0]) if alarm else 0.0
         if floor_who != "none":
             who: Who = floor_who
             # The floor's phrase and the model may read different people ("my son says he wants
             # to die" matches the asker's "want to die"; "my husband won't wake up" was read as
             # the asker's own danger by the model): then both replies are shown.
-            if alarm and _who_of(probs[top]) != floor_who:
+            if alarm and ("other" if share > 0.5 else "self") != floor_who:
                 who = "both"
             return CrisisCheck(True, who, score, True, language)
         if alarm:
-            return CrisisCheck(True, _who_of(probs[top]), score, False, language)
+            return CrisisCheck(True, whose_danger(share), score, False, language)
         return CrisisCheck(False, "none", score, False, language)
 
 
-def _who_of(row: np.ndarray) -> Who:
-    return "other" if row[CLASSES.index("other")] > row[CLASSES.index("self")] else "self"
+def other_share(rows: np.ndarray) -> float:
+    """Of the self and other probability over every alarming reading of the message's pieces,
+    the share that reads someone else's danger. Pooled, not taken from the most alarming piece
+    alone: "he said he's sorry for being a burden" in a message about a father with a rifle
+    reads as the asker's own words, while the message's other alarming pieces read his."""
+    other = float(rows[:, CLASSES.index("other")].sum())
+    own = float(rows[:, CLASSES.index("self")].sum())
+    return other / (other + own) if other + own > 0 else 0.0
+
+
+def whose_danger(share: float) -> Who:
+    """Whose danger: a clear majority of the alarming readings decides; between a third and
+    two thirds it is unclear, and both replies are shown (someone else's first)."""
+    if share > 2 / 3:
+        return "other"
+    if share < 1 / 3:
+        return "self"
+    return "both"
 
 
 @lru_cache(maxsize=1)

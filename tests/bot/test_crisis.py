@@ -14,7 +14,15 @@ import pytest
 
 from benchmarks.readability import grade
 from bot import prompts
-from bot.crisis import CrisisFloor, CrisisRouter, crisis_reply, load_floor, segments
+from bot.crisis import (
+    CrisisFloor,
+    CrisisRouter,
+    crisis_reply,
+    load_floor,
+    other_share,
+    segments,
+    whose_danger,
+)
 from bot.crisis_model import CLASSES, VIEWS, CrisisHead, LinearHead, deleet, normalise
 from bot.errors import ConfigurationError, ModelUnavailableError
 from bot.types import Verdict
@@ -329,3 +337,41 @@ def test_the_router_hashes_n_grams_exactly_as_scikit_learn_does() -> None:
     assert len(texts) > 300 and got.shape == expected.shape
     assert abs(got - expected).max() == 0.0
     assert cm.features([], vectors[:0]).shape == (0, expected.shape[1])
+
+
+def _readings(*rows: tuple[float, float, float]) -> np.ndarray:
+    return np.array(rows, dtype=np.float32)
+
+
+def test_whose_danger_is_read_from_every_alarming_piece_not_the_top_one_alone() -> None:
+    # The most alarming piece reads the asker's own words (a quoted "sorry for being a
+    # burden"); the message's other alarming pieces read someone else's danger.
+    quoted_top = (0.0, 0.95, 0.05)
+    others = [(0.1, 0.15, 0.75), (0.0, 0.1, 0.9), (0.2, 0.2, 0.6)]
+    share = other_share(_readings(quoted_top, *others))
+    assert whose_danger(share) in ("other", "both")
+    assert whose_danger(other_share(_readings(quoted_top, (0.1, 0.8, 0.1)))) == "self"
+    assert whose_danger(other_share(_readings((0.0, 0.1, 0.9), (0.1, 0.1, 0.8)))) == "other"
+    # Split readings: both replies, someone else's first.
+    assert whose_danger(other_share(_readings((0.0, 0.5, 0.5)))) == "both"
+
+
+@pytest.mark.parametrize(
+    ("message", "who"),
+    [
+        (
+            "My brother just texted me that he is sorry for being a burden and that he has all"
+            " his pills lined up. He isn't answering his phone now and I'm an hour away.",
+            "other",
+        ),
+        ("I can't do this anymore, I'm sorry for being a burden to everyone.", "self"),
+    ],
+)
+def test_someone_elses_words_of_despair_get_someone_elses_reply(
+    embedder: Any, message: str, who: str
+) -> None:
+    check = CrisisRouter(embedder).check(message)
+    assert check.crisis
+    assert check.who in (who, "both")
+    if who == "other":
+        assert check.reply.startswith(prompts.CRISIS_OTHER_REPLY[:40])
