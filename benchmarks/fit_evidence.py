@@ -27,7 +27,7 @@ import numpy as np
 
 from benchmarks import questions as question_sets
 from benchmarks.report import markdown_table, stamp, text_table, write_section
-from bot.evidence import FEATURE_NAMES, MODEL_FILE, EvidenceFeatures
+from bot.evidence import FEATURE_NAMES, MODEL_FILE, EvidenceFeatures, TopicWords, unknown_terms
 from bot.types import Verdict
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,30 @@ def collect(bot: Any, questions: Sequence[question_sets.Question]) -> list[Row]:
             features = bot.features(analysis, passages, query_vector, vector)
         rows.append(Row(q, routed, always, features))
     return rows
+
+
+def fit_topic_words(bot: Any, questions: Sequence[question_sets.Question]) -> TopicWords:
+    """Which words the corpus lacks name a topic: every such word of the questions labelled
+    answered or not covered, labelled by the verdict of most questions that use it and
+    weighed by how many do, fitted on the word's embedding (folds do not apply: the words
+    are the data, and the coverage model's cross-validation reads them like any feature)."""
+    from sklearn.linear_model import LogisticRegression
+
+    uses: dict[str, list[bool]] = defaultdict(list)
+    for q in questions:
+        if q.expect_verdict not in (Verdict.ANSWERED, Verdict.NOT_COVERED):
+            continue
+        question, history = bot.validate(q.question, q.history)
+        for word in dict.fromkeys(t.word for t in unknown_terms(bot.analyse(question, history))):
+            uses[word].append(q.expect_verdict is Verdict.NOT_COVERED)
+    words = sorted(uses)
+    x = np.asarray(bot.embedder.embed_documents(words))
+    y = np.array([sum(uses[w]) * 2 >= len(uses[w]) for w in words], dtype=int)
+    weight = np.array([len(uses[w]) for w in words], dtype=float)
+    model = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+    model.fit(x, y, sample_weight=weight)
+    log.info("topic words: %d words, %d of them topics", len(words), int(y.sum()))
+    return TopicWords(tuple(float(c) for c in model.coef_[0]), float(model.intercept_[0]))
 
 
 ROWS_CACHE = Path(".painbot/cache/evidence-rows.json")
@@ -230,12 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         p for p in (*SETS[:2], args.dev, *question_sets.MEASURED_QUESTION_BATCHES) if p.exists()
     ]
     labelled = [q for p in paths for q in question_sets.load_questions(p)]
+    from bot.evidence import neutral_model
+
+    # The features do not depend on the coverage model; a neutral one lets the first fit
+    # start. They do depend on which words name a topic, fitted first.
+    engine = bot.load(Settings(), evidence_model=neutral_model())
+    topic_words = fit_topic_words(engine, labelled)
+    engine.evidence_model = neutral_model(topic_words)
     rows = load_rows(ROWS_CACHE, labelled) if args.reuse else None
     if rows is None:
-        from bot.evidence import neutral_model
-
-        # The features do not depend on the model; a neutral one lets the first fit start.
-        engine = bot.load(Settings(), evidence_model=neutral_model())
         rows = collect(engine, labelled)
         save_rows(rows, ROWS_CACHE)
     train = training_rows(rows)
@@ -261,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "coef": [float(v) for v in logistic.coef_[0]],
         "intercept": float(logistic.intercept_[0]),
         "threshold": threshold,
+        "topic_words": {"coef": list(topic_words.coef), "intercept": topic_words.intercept},
         "fitted_on": [_shown(p) for p in paths],
         "data_sha256": data_hash(paths),
         "n_train": len(train),

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bot.errors import ConfigurationError
 from bot.lexicon import Lexicon, about_another_drug, terms
 from bot.types import Passage
@@ -60,6 +62,11 @@ class EvidenceFeatures:
     insurance, finding a clinic: `[kinds.practical]` in corpus/question_kinds.toml), which
     research papers rarely answer."""
 
+    unknown_topic: float = 0.0
+    """As ``unknown``, each word also weighed by how likely it names a topic of its own (a
+    drug, a body part, a group of people, a cost) rather than a stance or a frame ("hype",
+    "overselling", "compare"): TopicWords, learned from the labelled questions."""
+
     def vector(self) -> list[float]:
         return [float(v) for v in asdict(self).values()]
 
@@ -95,10 +102,13 @@ def evidence_features(
     lexicon: Lexicon,
     salient: Mapping[str, float] | None = None,
     practical: float = 0.0,
+    topical: Mapping[str, float] | None = None,
 ) -> EvidenceFeatures:
     """The features of ``passages`` as evidence for ``analysis`` (see EvidenceFeatures);
-    ``salient`` maps each unknown word to its salience (1 for a word not in it)."""
+    ``salient`` maps each unknown word to its salience (1 for a word not in it), ``topical``
+    to the chance that it names a topic (1 for a word not in it)."""
     salient = salient or {}
+    topical = topical or {}
     found_terms: set[str] = set()
     for passage in passages:
         title = str(passage.metadata.get("title", ""))
@@ -124,7 +134,30 @@ def evidence_features(
             (t.specificity * salient.get(t.word, 1.0) for t in asked if not t.known), default=0.0
         ),
         practical=practical,
+        unknown_topic=max(
+            (
+                t.specificity * salient.get(t.word, 1.0) * topical.get(t.word, 1.0)
+                for t in asked
+                if not t.known
+            ),
+            default=0.0,
+        ),
     )
+
+
+@dataclass(frozen=True)
+class TopicWords:
+    """How likely a word the corpus lacks names a topic of its own, from the word's embedding
+    (the shipped model): a logistic regression fitted on the words the corpus lacks in the
+    labelled questions, each word labelled by whether most questions that used it were not
+    covered ("bladder", "insurance", "teens") or covered ("hype", "overselling")."""
+
+    coef: tuple[float, ...]
+    intercept: float
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        z = np.asarray(vectors, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 @dataclass(frozen=True)
@@ -140,6 +173,8 @@ class EvidenceModel:
     """Probability at and above which the question counts as covered (chosen in cross-
     validation, see the model file's "cross_validation")."""
     info: dict[str, Any]
+    topic_words: TopicWords | None = None
+    """None: every word the corpus lacks counts as a topic (``unknown_topic`` = ``unknown``)."""
 
     def probability(self, features: EvidenceFeatures) -> float:
         x = features.vector()
@@ -156,14 +191,26 @@ class EvidenceModel:
             "coef": list(self.coef),
             "intercept": self.intercept,
             "threshold": self.threshold,
+            **(
+                {
+                    "topic_words": {
+                        "coef": list(self.topic_words.coef),
+                        "intercept": self.topic_words.intercept,
+                    }
+                }
+                if self.topic_words
+                else {}
+            ),
             **self.info,
         }
 
 
-def neutral_model() -> EvidenceModel:
+def neutral_model(topic_words: TopicWords | None = None) -> EvidenceModel:
     """A model that calls everything covered: for fitting the first real one."""
     n = len(FEATURE_NAMES)
-    return EvidenceModel(FEATURE_NAMES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 1.0, 0.5, {})
+    return EvidenceModel(
+        FEATURE_NAMES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 1.0, 0.5, {}, topic_words
+    )
 
 
 def load_model(path: Path | None = None) -> EvidenceModel:
@@ -180,7 +227,8 @@ def load_model(path: Path | None = None) -> EvidenceModel:
             f"{path} was fitted on features {data['features']}, but the code computes "
             f"{list(FEATURE_NAMES)}: refit with `python -m benchmarks.fit_evidence`."
         )
-    known = {"features", "mean", "scale", "coef", "intercept", "threshold"}
+    known = {"features", "mean", "scale", "coef", "intercept", "threshold", "topic_words"}
+    topic = data.get("topic_words")
     return EvidenceModel(
         features=tuple(data["features"]),
         mean=tuple(data["mean"]),
@@ -189,6 +237,9 @@ def load_model(path: Path | None = None) -> EvidenceModel:
         intercept=float(data["intercept"]),
         threshold=float(data["threshold"]),
         info={k: v for k, v in data.items() if k not in known},
+        topic_words=(
+            TopicWords(tuple(topic["coef"]), float(topic["intercept"])) if topic else None
+        ),
     )
 
 

@@ -241,25 +241,44 @@ class Bot:
         )
         top = self.retriever.keyword.search(analysis.query, 1)
         keyword_best = top[0].score if top else 0.0
-        salient = None if question_vector is None else self.salience(analysis, question_vector)
+        salient, topical = (
+            ({}, {}) if question_vector is None else self.salience(analysis, question_vector)
+        )
         practical = self.aids.kind_similarity(v, PRACTICAL_KIND)
         return evidence_features(
-            analysis, passages, sentence_best, keyword_best, self.lexicon, salient, practical
+            analysis,
+            passages,
+            sentence_best,
+            keyword_best,
+            self.lexicon,
+            salient,
+            practical,
+            topical,
         )
 
-    def salience(self, analysis: QuestionAnalysis, question_vector: Vectors) -> dict[str, float]:
-        """For each asked word the corpus lacks, how much the question is about it: one
-        embedding of the question without each such word (none when there is no such word)."""
+    def salience(
+        self, analysis: QuestionAnalysis, question_vector: Vectors
+    ) -> tuple[dict[str, float], dict[str, float]]:
+        """For each asked word the corpus lacks, how much the question is about it (the
+        question embedded without the word) and how likely the word names a topic (the word
+        embedded alone), in one embedding call; none when there is no such word."""
         words = list(dict.fromkeys(t.word for t in unknown_terms(analysis)))
         if not words:
-            return {}
+            return {}, {}
+        topic_words = self.evidence_model.topic_words
+        texts = [without_word(analysis.question, w) for w in words]
+        texts += words if topic_words else []
+        rows = np.asarray(self.embedder.embed_documents(texts)).reshape(len(texts), -1)
         q = question_vector.reshape(-1)
         q = q / (np.linalg.norm(q) or 1.0)
-        rows = self.embedder.embed_documents([without_word(analysis.question, w) for w in words])
-        out = {}
-        for word, row in zip(words, np.asarray(rows).reshape(len(words), -1), strict=True):
-            out[word] = salience(1.0 - float(row @ q) / (float(np.linalg.norm(row)) or 1.0))
-        return out
+        salient = {
+            word: salience(1.0 - float(row @ q) / (float(np.linalg.norm(row)) or 1.0))
+            for word, row in zip(words, rows[: len(words)], strict=True)
+        }
+        if topic_words is None:
+            return salient, {}
+        chances = topic_words.probabilities(rows[len(words) :])
+        return salient, {w: float(c) for w, c in zip(words, chances, strict=True)}
 
     def covers(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +59,7 @@ def test_more_evidence_never_lowers_the_probability() -> None:
         coverage_plain=0.3,
         missing=0.9,
         unknown=0.9,
+        unknown_topic=0.9,
     )
     assert model.probability(STRONG) > model.probability(weak)
     assert covers(STRONG, model) and not covers(weak, model)
@@ -114,3 +116,13 @@ def test_a_practical_question_weighs_against_coverage() -> None:
     model = load_model()
     research = replace(STRONG, coverage=0.8, practical=0.3)
     assert model.probability(replace(research, practical=0.85)) < model.probability(research)
+
+
+def test_a_missing_topic_weighs_more_than_a_missing_stance_word(embedder: Any) -> None:
+    """The learned topic words, on words no labelled question of its data used: a pregnancy
+    and a treatment name topics the sources may lack; "nonsense" and "explain" do not."""
+    topic_words = load_model().topic_words
+    assert topic_words is not None
+    topics, stances = ["pregnancy", "acupuncture"], ["nonsense", "explain"]
+    chances = topic_words.probabilities(embedder.embed_documents(topics + stances))
+    assert min(chances[: len(topics)]) > 0.5 > max(chances[len(topics) :])
