@@ -401,8 +401,12 @@ def understand(
     # statement it follows even without a pronoun ("opioids vs ket... what's the difference"),
     # but then only that statement's corpus words are its subject, not its every rare word
     # ("MDMA for pain sounds like a stretch. what's the evidence?" is not about stretching).
+    # The first asked sentence is the one that can point back ("why doesn't the article
+    # mention that? what's the actual risk?": the second sentence's subject is not the first's).
+    first = next((piece for piece, asks in pieces if asks), "")
+    first_terms = _terms(first, True, lexicon, vocabulary) if first != asked else own_terms
     pointed, by_pronoun = "", True
-    if target == asked and not any(_topical(t) and not _frames(t, vocabulary) for t in own_terms):
+    if target == asked and not any(_topical(t) and not _frames(t, vocabulary) for t in first_terms):
         pointed = pointed_at(text, pieces)
         if not pointed and not any(_subject(t) and not _frames(t, vocabulary) for t in own_terms):
             pointed, by_pronoun = pointed_at(text, pieces, subjectless=True), False

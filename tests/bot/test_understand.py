@@ -202,6 +202,13 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
     ):
         subject = "phantom" if "phantom" in question else "microdosing"
         assert subject in {t.word for t in _analyse(question, lexicon).asked_terms}, question
+    # The first asked sentence points back even when a later one has a subject of its own.
+    later = _analyse(
+        "My cousin says ketamine wrecked her friend's kidneys. Why is that never in the studies?"
+        " How big is the risk?",
+        lexicon,
+    )
+    assert "kidneys" in {t.word for t in later.asked_terms}
 
 
 @pytest.mark.parametrize(
