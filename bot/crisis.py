@@ -203,8 +203,8 @@ class CrisisRouter:
 def other_share(rows: np.ndarray) -> float:
     """Of the self and other probability over every alarming reading of the message's pieces,
     the share that reads someone else's danger. Pooled, not taken from the most alarming piece
-    alone: "he said he's sorry for being a burden" in a message about a father with a rifle
-    reads as the asker's own words, while the message's other alarming pieces read his."""
+    alone: words of despair that the asker quotes from someone else read as the asker's own,
+    while the message's other alarming pieces read that person's danger."""
     other = float(rows[:, CLASSES.index("other")].sum())
     own = float(rows[:, CLASSES.index("self")].sum())
     return other / (other + own) if other + own > 0 else 0.0

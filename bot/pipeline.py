@@ -242,7 +242,7 @@ class Bot:
         top = self.retriever.keyword.search(analysis.query, 1)
         keyword_best = top[0].score if top else 0.0
         salient, topical = (
-            ({}, {}) if question_vector is None else self.salience(analysis, question_vector)
+            ({}, {}) if question_vector is None else self.unknown_words(analysis, question_vector)
         )
         practical = self.aids.kind_similarity(v, PRACTICAL_KIND)
         return evidence_features(
@@ -256,7 +256,7 @@ class Bot:
             topical,
         )
 
-    def salience(
+    def unknown_words(
         self, analysis: QuestionAnalysis, question_vector: Vectors
     ) -> tuple[dict[str, float], dict[str, float]]:
         """For each asked word the corpus lacks, how much the question is about it (the
