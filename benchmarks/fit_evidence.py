@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         "coef": [float(v) for v in logistic.coef_[0]],
         "intercept": float(logistic.intercept_[0]),
         "threshold": threshold,
-        "topic_words": {"coef": list(topic_words.coef), "intercept": topic_words.intercept},
+        "topic_words": topic_words.to_json(),
         "fitted_on": [_shown(p) for p in paths],
         "data_sha256": data_hash(paths),
         "n_train": len(train),

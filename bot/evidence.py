@@ -123,6 +123,8 @@ def evidence_features(
     coverage = sum(w for w, f in zip(weights, found, strict=True) if f) / total if total else 1.0
     plain = sum(found) / len(found) if found else 1.0
     missing = max((w for w, f in zip(weights, found, strict=True) if not f), default=0.0)
+    lacked = [t for t in asked if not t.known]
+    unknown = [t.specificity * salient.get(t.word, 1.0) for t in lacked]
     return EvidenceFeatures(
         dense_best=max((p.similarity for p in passages), default=0.0),
         sentence_best=sentence_best,
@@ -130,16 +132,10 @@ def evidence_features(
         coverage=coverage,
         coverage_plain=plain,
         missing=missing,
-        unknown=max(
-            (t.specificity * salient.get(t.word, 1.0) for t in asked if not t.known), default=0.0
-        ),
+        unknown=max(unknown, default=0.0),
         practical=practical,
         unknown_topic=max(
-            (
-                t.specificity * salient.get(t.word, 1.0) * topical.get(t.word, 1.0)
-                for t in asked
-                if not t.known
-            ),
+            (u * topical.get(t.word, 1.0) for u, t in zip(unknown, lacked, strict=True)),
             default=0.0,
         ),
     )
@@ -158,6 +154,13 @@ class TopicWords:
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         z = np.asarray(vectors, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"coef": list(self.coef), "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TopicWords:
+        return cls(tuple(float(c) for c in data["coef"]), float(data["intercept"]))
 
 
 @dataclass(frozen=True)
@@ -191,16 +194,7 @@ class EvidenceModel:
             "coef": list(self.coef),
             "intercept": self.intercept,
             "threshold": self.threshold,
-            **(
-                {
-                    "topic_words": {
-                        "coef": list(self.topic_words.coef),
-                        "intercept": self.topic_words.intercept,
-                    }
-                }
-                if self.topic_words
-                else {}
-            ),
+            **({"topic_words": self.topic_words.to_json()} if self.topic_words else {}),
             **self.info,
         }
 
@@ -237,9 +231,7 @@ def load_model(path: Path | None = None) -> EvidenceModel:
         intercept=float(data["intercept"]),
         threshold=float(data["threshold"]),
         info={k: v for k, v in data.items() if k not in known},
-        topic_words=(
-            TopicWords(tuple(topic["coef"]), float(topic["intercept"])) if topic else None
-        ),
+        topic_words=TopicWords.from_json(topic) if topic else None,
     )
 
 

@@ -401,8 +401,8 @@ def understand(
     # statement it follows even without a pronoun ("opioids vs ket... what's the difference"),
     # but then only that statement's corpus words are its subject, not its every rare word
     # ("MDMA for pain sounds like a stretch. what's the evidence?" is not about stretching).
-    # The first asked sentence is the one that can point back ("why doesn't the article
-    # mention that? what's the actual risk?": the second sentence's subject is not the first's).
+    # Only the first asked sentence can point back to the statement before it; a later asked
+    # sentence's own subject says nothing about what the first one refers to.
     first = next((piece for piece, asks in pieces if asks), "")
     first_terms = _terms(first, True, lexicon, vocabulary) if first != asked else own_terms
     pointed, by_pronoun = "", True
