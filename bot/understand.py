@@ -36,10 +36,9 @@ _ASKING = (
 )
 _ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?P<ask>{_ASKING})\b")
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
-_ANAPHORA = re.compile(
-    r"^(what about|how about|and |what of|and what|ok and|so |also )"
-    r"|\b(it|that|this|they|them|those|these|there)\b"
-)
+_CONTINUES = re.compile(r"^(what about|how about|and |what of|and what|ok and|so |also )")
+"""Opening words that carry on from the earlier turn ("And afterwards, can you drive?")."""
+_ANAPHORA = re.compile(_CONTINUES.pattern + r"|\b(it|that|this|they|them|those|these|there)\b")
 _POINTER = re.compile(r"\b(?:it|that|this|they|them|those|these)\b")
 _ELLIPSIS = re.compile(
     r"^(?:ok |okay |so )?(?:what about|how about|and what about|what of|and in|and for)\b"
@@ -124,7 +123,10 @@ class QuestionAnalysis:
     """Topics of corpus/vocabulary.toml [[disagreement]] that the question names."""
     parts: tuple[str, ...] = ()
     """The parts of a question that asks several things ("what is ketamine and how long does
-    relief last?"), each to be answered or named as not covered; empty for one question."""
+    relief last?"), each to be answered or named as not covered; empty for one question. A
+    follow-up's parts are those of its own words: the topic words resolving it are no part."""
+    topic: str = ""
+    """A follow-up's topic words from earlier turns (what ``resolved`` adds to its words)."""
 
     @property
     def asked_terms(self) -> tuple[Term, ...]:
@@ -148,6 +150,8 @@ def part_in_context(part: str, analysis: QuestionAnalysis) -> str:
         for w in dict.fromkeys([*sorted(analysis.drugs), *analysis.conditions])
         if w.lower() not in lower
     ]
+    if analysis.topic:
+        subject.append(analysis.topic)
     return f"{part} ({', '.join(subject)})" if subject else part
 
 
@@ -336,12 +340,16 @@ def _topic_words(text: str, vocabulary: Vocabulary) -> list[str]:
     ]
 
 
-def resolve_follow_up(question: str, history: Sequence[str], vocabulary: Vocabulary) -> str:
-    """A short or pointing-back question plus the topic words of earlier turns, newest first."""
+def resolve_follow_up(
+    question: str, history: Sequence[str], vocabulary: Vocabulary, continues: bool = False
+) -> str:
+    """A short or pointing-back question plus the topic words of earlier turns, newest first.
+    ``continues``: the message opened with words that carry on from the earlier turn, which
+    the asked part (``question``) may have left behind."""
     if not history:
         return question
     own = _topic_words(question, vocabulary)
-    if len(own) > MAX_FOLLOW_UP_TERMS and not _ANAPHORA.search(question.lower()):
+    if len(own) > MAX_FOLLOW_UP_TERMS and not continues and not _ANAPHORA.search(question.lower()):
         return question
     seen = set(own)
     extra: list[str] = []
@@ -391,7 +399,9 @@ def understand(
     asked, context = split_asked(text, pieces)
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
-    resolved = resolve_follow_up(target, [normalise(t) for t in history], vocabulary)
+    resolved = resolve_follow_up(
+        target, [normalise(t) for t in history], vocabulary, bool(_CONTINUES.match(text))
+    )
     follow_up = resolved != target or (bool(history) and bool(personal))
     own_terms = _terms(resolved, True, lexicon, vocabulary)
     # An asked part without a subject of its own that points back ("... does it work?") asks
@@ -487,5 +497,6 @@ def understand(
             for d in vocabulary.disagreements
             if any(re.search(rf"\b{re.escape(m)}", f"{resolved} {context}") for m in d.match)
         ),
-        parts=tuple(p for p in question_parts(resolved) if p != resolved.strip()),
+        parts=tuple(p for p in question_parts(target) if p != target.strip()),
+        topic=resolved[len(target) :].strip() if resolved.startswith(target) else "",
     )

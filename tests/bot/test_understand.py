@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from bot.lexicon import Lexicon
-from bot.understand import QuestionAnalysis, specificity, split_asked, understand
+from bot.understand import (
+    QuestionAnalysis,
+    part_in_context,
+    specificity,
+    split_asked,
+    understand,
+)
 from bot.vocabulary import default_vocabulary
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
@@ -78,8 +84,10 @@ def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
         ("I'm pregnant. What do studies say about ketamine?", "always"),
         ("Should I stop my opioids and try ketamine?", "always"),
         ("can I have a beer afterwards though?", "always"),
+        ("My grandmother takes sertraline. Would any of her medicines interact with it?", "always"),
         # A decision for this person (or someone they care for).
         ("Is ketamine right for me?", "request"),
+        ("I have two stents. Would ketamine be safe for my heart or not?", "request"),
         ("With my heart problems, do you think I'm a good candidate for infusions?", "request"),
         # "for me" in the story, not in what is asked.
         ("Pills did nothing for me. How strong is the evidence for ketamine, really?", ""),
@@ -246,3 +254,29 @@ def test_a_negation_typed_without_its_apostrophe_is_a_stopword(word: str, lexico
 def test_a_word_ending_in_nt_is_not_taken_for_a_negation(lexicon: Lexicon) -> None:
     """ "went" is not "we" + "n't": it stays a word of the question."""
     assert "went" in [t.word for t in _analyse("i went to a ketamine clinic", lexicon).terms]
+
+
+def test_a_message_opening_with_and_carries_on_from_the_earlier_turn(lexicon: Lexicon) -> None:
+    """ "And afterwards, ..." asks about the earlier turn's topic, even when the asked part
+    (which leaves the opening words behind) has content words of its own."""
+    history = ("What happens during a ketamine infusion?",)
+    question = "And afterwards, can you drive yourself home or do you need someone to pick you up?"
+    carried = _analyse(question, lexicon, history)
+    assert carried.follow_up and "infusion" in carried.resolved
+    alone = _analyse(
+        "Can you drive yourself home or do you need someone to pick you up?", lexicon, history
+    )
+    assert not alone.follow_up
+
+
+def test_a_follow_ups_parts_are_its_own_words_each_read_with_the_topic(lexicon: Lexicon) -> None:
+    """The topic words that resolve a follow-up are no part of it: a one-question follow-up
+    has no parts, and the parts of a longer one are read with the topic."""
+    history = ("What's the 2018 Current Opinion in Anesthesiology paper about?",)
+    one = _analyse(
+        "hang on, I can't find that paper in that journal. Is it misnamed?", lexicon, history
+    )
+    assert one.follow_up and one.topic and one.parts == ()
+    two = _analyse("is it misnamed? and who wrote it?", lexicon, history)
+    assert len(two.parts) == 2 and all(one.topic not in p for p in two.parts)
+    assert all(two.topic in part_in_context(p, two) for p in two.parts)
