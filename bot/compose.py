@@ -360,7 +360,9 @@ def group_by_source(
     return Composed(text, tuple(citations), order, tuple(parts), note, tuple(plain))
 
 
-WORDS_LIMIT = 6
+WORDS_LIMIT = 3
+"""A blind review (question batch 22) read up to six entries, many for conditions named in
+passing in a quoted passage, as padding: a few, from the words the patient reads first."""
 
 
 def with_words(
@@ -372,8 +374,9 @@ def with_words(
     """``composed`` with "Words to know": glossary entries for the hard words it uses. When
     the question is mainly a "what is" question about glossary words ("What is CRPS?"), their
     entries come first and lead the answer: the sources rarely define a word, and a patient
-    who asks what it means should read that before the findings."""
-    text = " ".join([*(p.text for p in composed.plain), *composed.sentences])
+    who asks what it means should read that before the findings. The other entries are for
+    the hard words of the plain-language lead (of the quoted sentences when there is none)."""
+    text = " ".join(p.text for p in composed.plain) or " ".join(composed.sentences)
     used = words_in(text, glossary, WORDS_LIMIT)
     asked = words_in(question, glossary, WORDS_LIMIT) if kinds[:1] == ("what_is",) else ()
     if not composed.text:

@@ -6,6 +6,7 @@ import pytest
 
 from bot import prompts
 from bot.cli import render_answer as cli_render_answer
+from bot.compose import WORDS_LIMIT
 from bot.types import Verdict
 from web.render import render_answer
 
@@ -156,3 +157,18 @@ def test_a_what_is_question_leads_with_the_word_it_asks_about(
     assert html.index(prompts.WORDS_TO_KNOW) < html.index(prompts.LEAD_PLAIN)
     text = cli_render_answer(answer)
     assert text.index(prompts.WORDS_TO_KNOW) < text.index(answer.text)
+
+
+def test_words_to_know_are_few_and_from_the_plain_lead(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """A hard word only quoted from a source ("psychedelic" in the author's words) is not
+    defined when a plain lead answers; the entries are a few, in order of use."""
+    answer = corpus_bot.answer(
+        'The article keeps saying ketamine has a "robust evidence base." How strong is the '
+        "evidence really?"
+    )
+    lead = " ".join(p.text for p in answer.plain).lower()
+    quoted = " ".join(s for part in answer.parts for s, _ in part.items).lower()
+    assert answer.plain and "psychedelic" in quoted and "psychedelic" not in lead
+    assert 0 < len(answer.words) <= WORDS_LIMIT
+    assert all(w.term.lower() in lead or any(f in lead for f in w.forms) for w in answer.words)
+    assert "Psychedelic" not in [w.term for w in answer.words]
