@@ -29,7 +29,7 @@ from bot.evidence import (
     unknown_terms,
     without_word,
 )
-from bot.lead import AnswerAids, Lead, linked_chunks, plain_lead
+from bot.lead import AnswerAids, Lead, asked_text, linked_chunks, plain_lead
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
 from bot.review import check_reviews
@@ -170,9 +170,10 @@ class Bot:
             if narrowed is None:
                 return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
             analysis, vector, passages, query_vector, not_covered = narrowed
-        kinds = reply.timed("compose", self.aids.question_kinds, query_vector)
+        asked_vector = reply.timed("compose", self.asked_vector, analysis, query_vector)
+        kinds = reply.timed("compose", self.aids.question_kinds, asked_vector)
         parts = reply.timed("compose", self.part_vectors, analysis)
-        args = (analysis, verdict, kinds, query_vector, parts)
+        args = (analysis, verdict, kinds, asked_vector, parts)
         passages = reply.timed("retrieve", self.retrieve_linked, *args, passages)
         lead = reply.timed("compose", self.lead, *args, passages)
         composed = reply.timed(
@@ -320,6 +321,17 @@ class Bot:
         vector = self.embedder.embed_query(question)
         passages, query_vector = self.retrieve(narrowed, vector)
         return narrowed, vector, passages, query_vector, not_covered
+
+    def asked_vector(self, analysis: QuestionAnalysis, query_vector: Vectors) -> Vectors:
+        """The vector the plain lead is chosen with: the asked part's, without the words of
+        the story around it. "My dad is 71 and we're looking into clinics for his nerve pain.
+        Who should not get infusions?" asks who should not; read whole, it read as asking
+        whether infusions work. The story's conditions still count (lead.CONTEXT_SHARE)."""
+        if not analysis.context:
+            return query_vector
+        asked = self.embedder.embed_query(self.lexicon.expand(asked_text(analysis))).reshape(-1)
+        blend = asked + np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        return blend / (float(np.linalg.norm(blend)) or 1.0)
 
     def part_vectors(self, analysis: QuestionAnalysis) -> list[Vectors]:
         """The vectors of a multi-part question's parts (none for a one-part question)."""

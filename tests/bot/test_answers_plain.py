@@ -51,6 +51,13 @@ from web.render import render_answer
             Verdict.ANSWERED,
             ["heart", "skull or the eye", "substance-use"],
         ),
+        # A story about looking into clinics does not turn "who should not" into "does it work".
+        (
+            "My dad is 71 and we're looking into ketamine clinics for his nerve pain. Are there "
+            "kinds of people who aren't supposed to get ketamine infusions at all?",
+            Verdict.ANSWERED,
+            ["heart", "skull or the eye", "substance-use"],
+        ),
     ],
 )
 def test_plain_lead_and_caveats(corpus_bot, question, verdict, must_show) -> None:  # type: ignore[no-untyped-def]
