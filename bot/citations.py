@@ -16,8 +16,12 @@ def is_verified(passage: Passage) -> bool:
     )
 
 
+ARTICLE_ID = "article"
+"""The source id of the clinician's article (corpus/article.md)."""
+
+
 def is_article(passage: Passage) -> bool:
-    return passage.source_id == "article" or passage.metadata.get("kind") == "article"
+    return passage.source_id == ARTICLE_ID or passage.metadata.get("kind") == "article"
 
 
 def is_news(passage: Passage) -> bool:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from bot.citations import is_article, is_checked_finding, is_news
+from bot.citations import ARTICLE_ID, is_article, is_checked_finding, is_news
 from bot.embeddings import Embedder, Vectors
 from bot.glossary import load_glossary
 from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
@@ -44,6 +44,11 @@ ABOUT_BONUS = 0.25
 CONTEXT_SHARE = 0.5
 """The share of ABOUT_BONUS for a phrase found only in the statements around the asked part."""
 KIND_BONUS = 0.1
+OTHER_SOURCE_PENALTY = 0.25
+"""A question that names a source (corpus/vocabulary.toml [[source_name]]): another
+reference's sentence would read as the named one's ("What's in the 2023 review?" answered with
+the 2024 scoping review's line on Schedule I), so it needs that much more to lead. The
+article's own sentences are not held back: they say what the article claims of its sources."""
 CAUTION_BONUS = 0.1
 """Personal questions: the sources' cautions about what the asker named come first."""
 MIN_SCORE = 0.55
@@ -262,6 +267,7 @@ def score_plain(
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
     asked = asked_text(analysis)
+    named_sources = lexicon.vocabulary.sources_named(analysis.text)
     out = []
     for i, s in enumerate(aids.plain):
         if s.role == UNCITED:
@@ -281,6 +287,8 @@ def score_plain(
             score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
+        if named_sources and s.source_id not in named_sources and s.source_id != ARTICLE_ID:
+            score -= OTHER_SOURCE_PENALTY
         out.append(ScoredPlain(s, aids.vectors[i], score))
     return sorted(out, key=lambda c: c.score, reverse=True)
 
@@ -473,8 +481,11 @@ def linked_chunks(
     its 2018 source is really a guideline). Without it the answering sentence could not be
     shown, and weaker ones took its place. These passages are fetched by this link and shown
     like any retrieved one. Nothing is fetched for a question about a topic the plain layer
-    never names (see names_unplain_topic)."""
-    if names_unplain_topic(aids, analysis, lexicon):
+    never names (see names_unplain_topic), unless it names a source the plain layer sums up
+    ("Is Psychedelics Today even a scientific source?": its words are about that source)."""
+    named = lexicon.vocabulary.sources_named(analysis.text)
+    summed_up = {s.source_id for s in aids.plain}
+    if names_unplain_topic(aids, analysis, lexicon) and not named & summed_up:
         return []
     chosen = [
         c.sentence

@@ -65,6 +65,26 @@ class Disagreement:
 
 
 @dataclass(frozen=True)
+class SourceName:
+    source: str
+    """A corpus source id (a reference file's name without .md)."""
+    names: tuple[str, ...]
+    """How patients name it: its PubMed ID, authors, journal, and the labels the article
+    gives it ("the 2018 Current Opinion study")."""
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        """Any of the names, the words of a name standing up to three words apart ("the
+        2023 psychedelics review" names "2023 review")."""
+        gap = r"\s+(?:[a-z0-9'-]+\s+){0,3}"
+        body = "|".join(
+            gap.join(re.escape(w) for w in name.lower().split())
+            for name in sorted(self.names, key=len, reverse=True)
+        )
+        return re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9])")
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The checked contents of the vocabulary file; see corpus/vocabulary.toml for each part."""
 
@@ -83,6 +103,11 @@ class Vocabulary:
     research_framing: tuple[str, ...]
     role_play: tuple[str, ...]
     stopwords: frozenset[str]
+    source_names: tuple[SourceName, ...] = ()
+
+    def sources_named(self, text: str) -> frozenset[str]:
+        """Ids of the corpus sources ``text`` (lower-cased) names."""
+        return frozenset(s.source for s in self.source_names if s.pattern.search(text))
 
     @cached_property
     def synonyms(self) -> Mapping[str, tuple[str, ...]]:
@@ -218,6 +243,7 @@ _TOP_KEYS = {
     "advice",
     "role_play",
     "stopwords",
+    "source_name",
 }
 
 
@@ -261,7 +287,14 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
         Disagreement(str(e["topic"]), _words(path, f"disagreement {e['topic']}.match", e["match"]))
         for e in _array(path, data, "disagreement", {"topic", "match"})
     )
+    source_names = tuple(
+        SourceName(str(e["source"]), _words(path, f"source_name {e['source']}.names", e["names"]))
+        for e in (
+            _array(path, data, "source_name", {"source", "names"}) if "source_name" in data else []
+        )
+    )
     return Vocabulary(
+        source_names=source_names,
         article_names=_words(path, "article.names", article.get("names")),
         author_names=_words(path, "article.author", article.get("author")),
         authorship_words=_words(path, "article.authorship", article.get("authorship")),

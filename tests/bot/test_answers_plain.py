@@ -179,3 +179,26 @@ def test_words_to_know_are_few_and_from_the_plain_lead(corpus_bot) -> None:  # t
     assert 0 < len(answer.words) <= WORDS_LIMIT
     assert all(w.term.lower() in lead or any(f in lead for f in w.forms) for w in answer.words)
     assert "Psychedelic" not in [w.term for w in answer.words]
+
+
+def test_a_question_naming_a_source_is_not_led_by_another_references_sentences(
+    corpus_bot,
+) -> None:  # type: ignore[no-untyped-def]
+    """ "The 2023 review" is an unchecked reference: the 2024 scoping review's line on
+    Schedule I, once its lead, read as that review's content."""
+    answer = corpus_bot.answer("What's in the 2023 psychedelics review the article lists?")
+    plain = corpus_bot.aids.by_id()
+    by_text = {s.text: s for s in plain.values()}
+    sources = {by_text[p.text].source_id for p in answer.plain}
+    assert sources and sources <= {"pmid-37572245", "article"}
+
+
+def test_a_question_about_a_named_source_fetches_that_sources_summary(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """Words the plain layer never uses ("leans", "perception") no longer stop the link that
+    fetches the named source's own plain sentences: the news report is called one."""
+    answer = corpus_bot.answer(
+        'The article leans on "Psychedelics Today" for the idea that psychedelics change '
+        "neuroplasticity and pain perception. Is that even a scientific source?"
+    )
+    lead = " ".join(p.text for p in answer.plain)
+    assert "news report" in lead and "not a research paper" in lead

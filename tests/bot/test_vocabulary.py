@@ -111,3 +111,28 @@ def test_ingest_checks_the_vocabulary_first(tmp_path: Path) -> None:
         env={"PAINBOT_CORPUS_DIR": str(tmp_path)},
     )
     assert result.exit_code == 2 and "vocabulary.toml" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("what's in the 2023 psychedelics review the article lists?", {"pmid-37572245"}),
+        ("the 2018 current opinion in anesthesiology study the article cites", {"pmid-29870458"}),
+        ('is "psychedelics today" even a scientific source?', {"psychedelics-today-2024"}),
+        ("what did pubmed 31990596 find?", {"pmid-31990596"}),
+        # No source named: a year alone, or a study type alone, names none.
+        ("does ketamine help crps?", set()),
+        ("what happened in 2023?", set()),
+        ("is there a study on it?", set()),
+    ],
+)
+def test_a_question_names_a_source_by_its_names_words_up_to_three_apart(
+    text: str, named: set[str]
+) -> None:
+    assert load_vocabulary(SHIPPED).sources_named(text) == named
+
+
+def test_every_named_source_is_a_corpus_reference() -> None:
+    references = {p.stem for p in (SHIPPED.parent / "references").glob("*.md")}
+    sources = {s.source for s in load_vocabulary(SHIPPED).source_names}
+    assert sources and sources <= references
