@@ -288,7 +288,10 @@ class Bot:
         vector: Vectors,
         question_vector: Vectors | None = None,
     ) -> bool:
-        """Whether the sources cover the question (the fitted evidence model decides)."""
+        """Whether the sources cover the question (the fitted evidence model decides); never
+        for a question naming only drug families no source studies (corpus/vocabulary.toml)."""
+        if analysis.drugs and analysis.drugs <= self.lexicon.vocabulary.unstudied_drugs:
+            return False
         features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)
 

@@ -49,6 +49,9 @@ def phrase_pattern(
 class DrugFamily:
     name: str
     members: tuple[str, ...]
+    studied: bool = True
+    """False when no source studies the family (it may be named, e.g. as left out of a
+    review): a question about it alone is not covered."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class Vocabulary:
     def drug_of(self) -> Mapping[str, str]:
         """Member word -> its family's name."""
         return {m: f.name for f in self.drug_families for m in f.members}
+
+    @cached_property
+    def unstudied_drugs(self) -> frozenset[str]:
+        """Names of the drug families no source studies."""
+        return frozenset(f.name for f in self.drug_families if not f.studied)
 
     @cached_property
     def drug_pattern(self) -> re.Pattern[str]:
@@ -206,6 +214,12 @@ def _words(path: Path, key: str, value: Any, *, allow_empty: bool = False) -> tu
     return tuple(v.strip().lower() for v in value)
 
 
+def _flag(path: Path, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise VocabularyError(f"{_where(path, key)} must be true or false (got {value!r}).")
+    return value
+
+
 def _table(path: Path, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key)
     if not isinstance(value, dict):
@@ -216,17 +230,22 @@ def _table(path: Path, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _array(
-    path: Path, data: Mapping[str, Any], key: str, fields: set[str]
+    path: Path,
+    data: Mapping[str, Any],
+    key: str,
+    fields: set[str],
+    optional: frozenset[str] = frozenset(),
 ) -> list[Mapping[str, Any]]:
     value = data.get(key)
     if not isinstance(value, list) or not value:
         raise VocabularyError(f"{_where(path, key)} needs at least one [[{key}]] entry.")
     for i, entry in enumerate(value):
-        if not isinstance(entry, dict) or set(entry) != fields:
+        if not isinstance(entry, dict) or not fields <= set(entry) <= fields | optional:
             got = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+            also = f", and may have {sorted(optional)}" if optional else ""
             raise VocabularyError(
-                f"{path}: [[{key}]] entry {i + 1} must have exactly the keys {sorted(fields)} "
-                f"(it has {got})."
+                f"{path}: [[{key}]] entry {i + 1} must have exactly the keys {sorted(fields)}"
+                f"{also} (it has {got})."
             )
     return value
 
@@ -264,8 +283,9 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
         DrugFamily(
             str(e["name"]),
             _words(path, f"drug_family {e['name']}.members", e["members"]),
+            _flag(path, f"drug_family {e['name']}.studied", e.get("studied", True)),
         )
-        for e in _array(path, data, "drug_family", {"name", "members"})
+        for e in _array(path, data, "drug_family", {"name", "members"}, frozenset({"studied"}))
     )
     seen: dict[str, str] = {}
     for family in families:

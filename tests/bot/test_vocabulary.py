@@ -136,3 +136,11 @@ def test_every_named_source_is_a_corpus_reference() -> None:
     references = {p.stem for p in (SHIPPED.parent / "references").glob("*.md")}
     sources = {s.source for s in load_vocabulary(SHIPPED).source_names}
     assert sources and sources <= references
+
+
+def test_a_drug_family_no_source_studies_is_marked_and_checked() -> None:
+    assert load_vocabulary(SHIPPED).unstudied_drugs == {"cannabis"}
+    data = _shipped()
+    data["drug_family"][0]["studied"] = "no"
+    with pytest.raises(VocabularyError, match="must be true or false"):
+        parse_vocabulary(data, SHIPPED)
