@@ -23,7 +23,14 @@ from typing import Literal
 import numpy as np
 
 from bot import prompts
-from bot.crisis_model import CLASSES, CrisisHead, deleet, features, normalise
+from bot.crisis_model import (
+    CLASSES,
+    SCORE_COLUMNS,
+    CrisisHead,
+    deleet,
+    features,
+    normalise,
+)
 from bot.embeddings import Embedder, Vectors
 from bot.errors import ConfigurationError
 from bot.language import detect_language
@@ -183,10 +190,13 @@ class CrisisRouter:
         margins = crisis_probs - bars
         top = np.unravel_index(int(np.argmax(margins)), margins.shape)
         score = float(crisis_probs[top])
-        alarm = bool(margins[top] >= 0)
+        alarm = bool(self.head.alarms(message_scores(crisis_probs, is_long))[0])
         floor_who = self.floor.match(deleet(normalise(message)))
         language = detect_language(message)
-        share = other_share(probs[margins >= 0]) if alarm else 0.0
+        # Whose danger, from the readings over their bars (the most alarming one when the
+        # message stage alarms with none over its bar).
+        alarming = probs[margins >= 0] if bool((margins >= 0).any()) else probs[top][None]
+        share = other_share(alarming) if alarm else 0.0
         if floor_who != "none":
             who: Who = floor_who
             # The floor's phrase and the model may read different people ("my son says he wants
@@ -198,6 +208,19 @@ class CrisisRouter:
         if alarm:
             return CrisisCheck(True, whose_danger(share), score, False, language)
         return CrisisCheck(False, "none", score, False, language)
+
+
+def message_scores(crisis_probs: np.ndarray, is_long: bool) -> np.ndarray:
+    """One message's scores (VIEWS x 1 x SCORE_COLUMNS) from its pieces' crisis probabilities
+    (pieces x VIEWS; the first piece is the whole message), as the trainer computes them."""
+    scores = np.zeros((crisis_probs.shape[1], 1, SCORE_COLUMNS))
+    if is_long:
+        scores[:, 0, 2] = crisis_probs.max(axis=0)
+    else:
+        scores[:, 0, 0] = crisis_probs[0]
+        if len(crisis_probs) > 1:
+            scores[:, 0, 1] = crisis_probs[1:].max(axis=0)
+    return scores
 
 
 def other_share(rows: np.ndarray) -> float:

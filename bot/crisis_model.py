@@ -153,8 +153,8 @@ def features(
 
 
 VIEWS = ("plain", "context")
-"""Two readings of every piece, each with its own linear head and bars; a message is a crisis
-when either reading alarms. "plain" reads the piece alone (its context block weighs nothing),
+"""Two readings of every piece, each with its own linear head and bars; the message stage
+weighs both (MessageStage). "plain" reads the piece alone (its context block weighs nothing),
 "context" reads it together with the whole message. The context reading makes fewer false
 alarms on stories of past, resolved episodes, but alone it missed more crisis lines hidden in
 an ordinary question, on first contact and in cross-validation by source file; either one
@@ -186,13 +186,79 @@ class LinearHead:
         return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
 
+SCORE_COLUMNS = 3
+"""Per message and reading, the crisis probabilities the bars are compared with: a short
+message's whole, the highest of its pieces, and a long message's highest over its whole and
+pieces (0 where a column does not apply)."""
+_EPSILON = 1e-4
+
+
+def _logit(p: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    clipped = np.clip(np.asarray(p, dtype=np.float64), _EPSILON, 1 - _EPSILON)
+    return np.asarray(np.log(clipped / (1 - clipped)))
+
+
+def message_features(
+    scores: npt.NDArray[np.float64], thresholds: Sequence[Thresholds]
+) -> npt.NDArray[np.float64]:
+    """The message stage's inputs from ``scores`` (VIEWS x messages x SCORE_COLUMNS): per
+    reading, the log-odds margin of the message's highest score over its bar, the log-odds of
+    the whole message and of its most alarming piece (a long message's highest for both)."""
+    is_long = scores[0, :, 2] > 0
+    columns = []
+    for view, bars in zip(scores, thresholds, strict=True):
+        short = np.maximum(view[:, 0], view[:, 1])
+        longest = _logit(view[:, 2])
+        columns += [
+            np.where(
+                is_long,
+                longest - _logit(bars.long),
+                _logit(short) - _logit(bars.short),
+            ),
+            np.where(is_long, longest, _logit(view[:, 0])),
+            np.where(is_long, longest, _logit(np.maximum(view[:, 1], _EPSILON))),
+        ]
+    return np.column_stack(columns)
+
+
+@dataclass(frozen=True)
+class MessageStage:
+    """The last decision, over a message's reading scores (message_features): a logistic
+    regression with no negative weight, so a more alarming reading never lowers it, and its
+    bar. Either reading over its bar alarmed on its own before; weighing the readings together
+    flags fewer calm messages at the same recall (docs/benchmarks.md)."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    bar: float
+
+    def probabilities(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        logits = features @ np.asarray(self.coef, dtype=np.float64) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+
+    def alarms(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.probabilities(features) >= self.bar)
+
+
 @dataclass(frozen=True)
 class CrisisHead:
-    """The fitted readings (one LinearHead per VIEWS) and their bars."""
+    """The fitted readings (one LinearHead per VIEWS), their bars and the message stage."""
 
     views: tuple[LinearHead, ...]
     thresholds: tuple[Thresholds, ...]
     data_hash: str
+    stage: MessageStage | None = None
+    """None: a message is a crisis when either reading is over its bar."""
+
+    def alarms(self, scores: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Per message, whether it alarms, from its scores (VIEWS x messages x SCORE_COLUMNS)."""
+        if self.stage is not None:
+            return self.stage.alarms(message_features(scores, self.thresholds))
+        over = [
+            (np.maximum(view[:, 0], view[:, 1]) >= bars.short) | (view[:, 2] >= bars.long)
+            for view, bars in zip(scores, self.thresholds, strict=True)
+        ]
+        return np.asarray(np.any(over, axis=0))
 
     def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
         """Probabilities of CLASSES per row and reading: shape (rows, VIEWS, CLASSES)."""
@@ -207,6 +273,8 @@ class CrisisHead:
             },
             "data_sha256": self.data_hash,
         }
+        if self.stage is not None:
+            meta["message_stage"] = asdict(self.stage)
         coef = np.stack([v.coef for v in self.views])
         intercept = np.stack([v.intercept for v in self.views])
         save_weights(model_file, meta_file, coef, intercept, meta)
@@ -218,6 +286,16 @@ class CrisisHead:
         try:
             views = tuple(LinearHead(c, i) for c, i in zip(coef, intercept, strict=True))
             thresholds = tuple(Thresholds(**meta["thresholds"][view]) for view in VIEWS)
+            stage_meta = meta.get("message_stage")
+            stage = (
+                None
+                if stage_meta is None
+                else MessageStage(
+                    tuple(float(c) for c in stage_meta["coef"]),
+                    float(stage_meta["intercept"]),
+                    float(stage_meta["bar"]),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailableError(
                 f"The {what[0]} could not be read from {meta_file} ({exc}). "
@@ -232,7 +310,7 @@ class CrisisHead:
                 f"{meta_file} was trained with other features than this code uses. "
                 "Run `make train` to rebuild it."
             )
-        return cls(views, thresholds, str(meta["data_sha256"]))
+        return cls(views, thresholds, str(meta["data_sha256"]), stage)
 
 
 def save_weights(

@@ -224,9 +224,10 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
         load_examples,
         misses_and_alarms,
         reference_settings,
+        rule_alarms,
         train,
     )
-    from bot.crisis_model import data_hash
+    from bot.crisis_model import data_hash, message_features
     from bot.embeddings import load_embedder
 
     committed = CrisisHead.load()
@@ -242,11 +243,25 @@ def test_retraining_reproduces_the_committed_head(embedder: Any) -> None:
         misses, alarms = misses_and_alarms(scores, is_crisis, committed.thresholds[view])
         assert misses <= allowed + 2, (view, misses, allowed)
         assert alarms <= 1.1 * best_alarms, (view, alarms, best_alarms)
+    # The message stage: the committed one on the retrained out-of-fold scores keeps its
+    # recall within two messages and its false alarms within 10% of the retrained stage's.
+    assert committed.stage is not None and retrained.stage is not None
+    assert training.stage_out_of_fold is not None
+    rule_misses = int(np.sum(is_crisis & ~rule_alarms(training.out_of_fold, retrained.thresholds)))
+    stage_alarms = training.stage_out_of_fold >= retrained.stage.bar
+    features = message_features(training.out_of_fold, committed.thresholds)
+    committed_alarms = committed.stage.alarms(features)
+    assert int(np.sum(is_crisis & ~committed_alarms)) <= rule_misses + 2
+    assert np.sum(~is_crisis & committed_alarms) <= 1.1 * np.sum(~is_crisis & stage_alarms)
+    assert np.allclose(committed.stage.coef, retrained.stage.coef, atol=0.05)
     fixed = _labelled_messages(ROOT / "eval" / "safety.jsonl")
     texts = [t for t, _ in fixed]
     a = CrisisRouter(embedder, head=committed)
-    # The weights, read with the committed bars (the bars are checked above).
-    b = CrisisRouter(embedder, head=replace(retrained, thresholds=committed.thresholds))
+    # The weights, read with the committed bars and stage (both are checked above).
+    b = CrisisRouter(
+        embedder,
+        head=replace(retrained, thresholds=committed.thresholds, stage=committed.stage),
+    )
     pa, pb = a.probabilities(texts), b.probabilities(texts)
     assert np.abs(pa - pb).max() < 1e-3
     assert [a.check(t).crisis for t in texts] == [b.check(t).crisis for t in texts]
@@ -263,14 +278,46 @@ def _leaning(committed: CrisisHead, towards: str) -> LinearHead:
     ("plain", "context", "crisis"),
     [("self", "none", True), ("none", "self", True), ("none", "none", False)],
 )
-def test_either_reading_alarming_makes_a_crisis(
+def test_without_the_message_stage_either_reading_alarming_makes_a_crisis(
     embedder: Any, plain: str, context: str, crisis: bool
 ) -> None:
     committed = CrisisHead.load()
-    head = replace(committed, views=(_leaning(committed, plain), _leaning(committed, context)))
+    views = (_leaning(committed, plain), _leaning(committed, context))
+    head = replace(committed, views=views, stage=None)
     check = CrisisRouter(embedder, head=head).check("How long does an infusion take?")
     assert check.crisis is crisis
     assert check.floor is False
+
+
+@pytest.mark.parametrize(
+    ("plain", "context", "crisis"),
+    [("self", "self", True), ("other", "self", True), ("none", "none", False)],
+)
+def test_the_message_stage_alarms_when_both_readings_do_and_not_when_neither_does(
+    embedder: Any, plain: str, context: str, crisis: bool
+) -> None:
+    committed = CrisisHead.load()
+    assert committed.stage is not None
+    views = (_leaning(committed, plain), _leaning(committed, context))
+    check = CrisisRouter(embedder, head=replace(committed, views=views)).check(
+        "How long does an infusion take?"
+    )
+    assert check.crisis is crisis
+
+
+def test_a_more_alarming_reading_never_turns_the_message_stages_alarm_off() -> None:
+    """No weight is negative, so raising any score of a message that alarms keeps it alarming."""
+    committed = CrisisHead.load()
+    assert committed.stage is not None and min(committed.stage.coef) >= 0
+    rng = np.random.default_rng(0)
+    for is_long in (False, True):
+        scores = np.zeros((len(VIEWS), 400, 3))
+        columns = [2] if is_long else [0, 1]
+        scores[:, :, columns] = rng.uniform(0.0, 1.0, (len(VIEWS), 400, len(columns)))
+        raised = scores.copy()
+        raised[:, :, columns] = np.minimum(1.0, scores[:, :, columns] + rng.uniform(0, 0.3))
+        before, after = committed.alarms(scores), committed.alarms(raised)
+        assert before.any() and not (before & ~after).any()
 
 
 def test_the_head_saves_and_loads_both_readings(tmp_path: Path) -> None:
@@ -278,6 +325,7 @@ def test_the_head_saves_and_loads_both_readings(tmp_path: Path) -> None:
     committed.save(tmp_path / "head.npz", tmp_path / "head.json")
     loaded = CrisisHead.load(tmp_path / "head.npz", tmp_path / "head.json")
     assert loaded.thresholds == committed.thresholds and len(loaded.views) == len(VIEWS)
+    assert loaded.stage == committed.stage and loaded.stage is not None
     for a, b in zip(loaded.views, committed.views, strict=True):
         assert np.array_equal(a.coef, b.coef) and np.array_equal(a.intercept, b.intercept)
     meta = json.loads((tmp_path / "head.json").read_text())
