@@ -179,6 +179,11 @@ class AnswerAids:
         return self._by_id
 
     @cached_property
+    def sources(self) -> frozenset[str]:
+        """Ids of the sources the plain layer sums up."""
+        return frozenset(s.source_id for s in self.plain)
+
+    @cached_property
     def _by_id(self) -> Mapping[str, PlainSentence]:
         # Read by every caveat and showability check of every answer: built once per store.
         return MappingProxyType({s.id: s for s in self.plain})
@@ -267,7 +272,6 @@ def score_plain(
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
     asked = asked_text(analysis)
-    named_sources = lexicon.vocabulary.sources_named(analysis.text)
     out = []
     for i, s in enumerate(aids.plain):
         if s.role == UNCITED:
@@ -287,7 +291,7 @@ def score_plain(
             score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
-        if named_sources and s.source_id not in named_sources and s.source_id != ARTICLE_ID:
+        if analysis.sources and s.source_id not in analysis.sources and s.source_id != ARTICLE_ID:
             score -= OTHER_SOURCE_PENALTY
         out.append(ScoredPlain(s, aids.vectors[i], score))
     return sorted(out, key=lambda c: c.score, reverse=True)
@@ -483,9 +487,7 @@ def linked_chunks(
     like any retrieved one. Nothing is fetched for a question about a topic the plain layer
     never names (see names_unplain_topic), unless it names a source the plain layer sums up
     ("Is Psychedelics Today even a scientific source?": its words are about that source)."""
-    named = lexicon.vocabulary.sources_named(analysis.text)
-    summed_up = {s.source_id for s in aids.plain}
-    if names_unplain_topic(aids, analysis, lexicon) and not named & summed_up:
+    if names_unplain_topic(aids, analysis, lexicon) and not analysis.sources & aids.sources:
         return []
     chosen = [
         c.sentence

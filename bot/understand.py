@@ -127,6 +127,8 @@ class QuestionAnalysis:
     follow-up's parts are those of its own words: the topic words resolving it are no part."""
     topic: str = ""
     """A follow-up's topic words from earlier turns (what ``resolved`` adds to its words)."""
+    sources: frozenset[str] = frozenset()
+    """Ids of the corpus sources the message names (corpus/vocabulary.toml [[source_name]])."""
 
     @property
     def asked_terms(self) -> tuple[Term, ...]:
@@ -499,4 +501,5 @@ def understand(
         ),
         parts=tuple(p for p in question_parts(target) if p != target.strip()),
         topic=resolved[len(target) :].strip() if resolved.startswith(target) else "",
+        sources=vocabulary.sources_named(text),
     )
