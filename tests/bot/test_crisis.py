@@ -15,10 +15,12 @@ import pytest
 from benchmarks.readability import grade
 from bot import prompts
 from bot.crisis import (
+    LONG_MESSAGE_WORDS,
     CrisisFloor,
     CrisisRouter,
     crisis_reply,
     load_floor,
+    message_scores,
     other_share,
     segments,
     whose_danger,
@@ -424,3 +426,34 @@ def test_someone_elses_words_of_despair_get_someone_elses_reply(
     assert check.who in (who, "both")
     if who == "other":
         assert check.reply.startswith(prompts.CRISIS_OTHER_REPLY[:40])
+
+
+def test_the_router_scores_a_message_as_the_trainer_does(embedder: Any) -> None:
+    """The message stage is fitted on the trainer's message scores and read on the router's:
+    both must give the same numbers, for short and long messages."""
+    from benchmarks.train_crisis import SegmentFeatures
+
+    committed = CrisisHead.load()
+    messages = [
+        "how long does an infusion take?",
+        "I can't do this anymore. I have my pills saved up. Does ketamine help CRPS?",
+        " ".join(["My back has hurt for years and nothing the doctors tried has helped."] * 4)
+        + " I have decided tonight is the night I end it.",
+    ]
+    assert len(messages[2].split()) > LONG_MESSAGE_WORDS
+    segs = SegmentFeatures(messages, embedder)
+    index = np.arange(len(messages))
+    trainer = np.stack([segs.message_scores(view, index) for view in committed.views])
+    router = CrisisRouter(embedder, head=committed)
+    for i, message in enumerate(messages):
+        pieces = segments(message) or [message]
+        probs = router.probabilities(
+            pieces, context=np.repeat(router.embed(message)[:1], len(pieces), axis=0)
+        )
+        crisis = probs[:, :, 1] + probs[:, :, 2]
+        ours = message_scores(crisis, len(pieces[0].split()) > LONG_MESSAGE_WORDS)
+        assert np.allclose(ours[:, 0, :], trainer[:, i, :], atol=1e-5), (
+            message,
+            ours,
+            trainer[:, i],
+        )
