@@ -170,6 +170,13 @@ class Bot:
             if narrowed is None:
                 return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
             analysis, vector, passages, query_vector, not_covered = narrowed
+        # A drug no source studies, asked about beside one they do ("is cannabis better proven
+        # than ketamine?"): the answer is about the one they study, and says so of the other.
+        not_covered += [
+            drug
+            for drug in sorted(analysis.drugs & self.lexicon.vocabulary.unstudied_drugs)
+            if not any(drug in part.lower() for part in not_covered)
+        ]
         asked_vector = reply.timed("compose", self.asked_vector, analysis, query_vector)
         kinds = reply.timed("compose", self.aids.question_kinds, asked_vector)
         parts = reply.timed("compose", self.part_vectors, analysis)

@@ -450,3 +450,16 @@ def test_a_question_about_a_drug_no_source_studies_is_not_covered(
     corpus_bot, question: str, verdict: Verdict
 ) -> None:  # type: ignore[no-untyped-def]
     assert corpus_bot.answer(question).verdict is verdict
+
+
+def test_a_drug_no_source_studies_beside_one_they_do_is_named_as_not_covered(
+    corpus_bot,
+) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(
+        "Why doesn't this say anything about cannabis? Isn't medical marijuana better proven "
+        "for pain than ketamine?"
+    )
+    assert answer.verdict is Verdict.ANSWERED
+    line = prompts.PART_NOT_COVERED.format(part="cannabis")
+    assert line in answer.text and line in answer.lead
+    assert "cannabis" not in corpus_bot.answer("does ketamine help CRPS?").text.lower()
