@@ -31,7 +31,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from benchmarks import questions as question_sets
 from bot.config import Settings, usable_cores
-from bot.crisis import LONG_MESSAGE_WORDS, segments
+from bot.crisis import LONG_MESSAGE_WORDS, message_scores, segments
 from bot.crisis_model import (
     CLASSES,
     META_FILE,
@@ -42,10 +42,12 @@ from bot.crisis_model import (
     MessageStage,
     Thresholds,
     data_hash,
+    either_reading_alarms,
     features,
     fit,
     linear_head,
     message_features,
+    over_bars,
     view_rows,
 )
 from bot.embeddings import Embedder, load_embedder
@@ -208,23 +210,19 @@ class SegmentFeatures:
         return linear_head(fit(*self.training_rows(view, index, labels, guide)), width)
 
     def message_scores(self, head: LinearHead, index: np.ndarray) -> np.ndarray:
-        """Per message, the crisis probability the router compares with each bar: a short
-        message's whole, the highest over its pieces, and a long message's highest over its
-        whole and pieces (0 where a column does not apply)."""
+        """Per message, the crisis probabilities the router compares with each bar, as the
+        router reads them (bot.crisis.message_scores): a short message's whole, the highest
+        over its pieces, and a long message's highest over its whole and pieces."""
         mask = np.isin(self.owner, index)
-        positions = np.flatnonzero(mask)
         probs = head.probabilities(self.rows[mask])
         crisis = probs[:, 1] + probs[:, 2]
-        whole_set = set(self.whole.tolist())
-        scores: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-        for position, owner, score in zip(positions, self.owner[mask], crisis, strict=True):
-            row = scores[int(owner)]
-            if self.long[int(owner)]:
-                row[2] = max(row[2], float(score))
-            elif int(position) in whole_set:
-                row[0] = float(score)
-            else:
-                row[1] = max(row[1], float(score))
+        # A message's pieces are contiguous, its whole first.
+        owners, starts = np.unique(self.owner[mask], return_index=True)
+        blocks = np.split(crisis, starts[1:])
+        scores = {
+            int(owner): message_scores(block[:, None], bool(self.long[owner]))[0, 0]
+            for owner, block in zip(owners, blocks, strict=True)
+        }
         return np.array([scores[int(i)] for i in index])
 
 
@@ -269,16 +267,12 @@ def _floor(scores: np.ndarray | float) -> np.ndarray:
     return np.floor(np.asarray(scores) * 1000) / 1000
 
 
-def flagged(scores: np.ndarray, bars: Thresholds) -> np.ndarray:
-    return (np.maximum(scores[:, 0], scores[:, 1]) >= bars.short) | (scores[:, 2] >= bars.long)
-
-
 def misses_and_alarms(
     scores: np.ndarray, is_crisis: np.ndarray, bars: Thresholds
 ) -> tuple[int, int]:
     """How many crisis messages ``bars`` miss and how many calm ones they flag, on
     message_scores columns."""
-    alarm = flagged(scores, bars)
+    alarm = over_bars(scores, bars)
     return int(np.sum(is_crisis & ~alarm)), int(np.sum(~is_crisis & alarm))
 
 
@@ -297,14 +291,7 @@ class Training:
         (without a stage) either reading over its bars."""
         if self.head.stage is not None and self.stage_out_of_fold is not None:
             return np.asarray(self.stage_out_of_fold >= self.head.stage.bar)
-        return rule_alarms(self.out_of_fold, self.head.thresholds)
-
-
-def rule_alarms(scores: np.ndarray, thresholds: Sequence[Thresholds]) -> np.ndarray:
-    """Whether either reading is over its bars, per message."""
-    return np.any(
-        [flagged(view, bars) for view, bars in zip(scores, thresholds, strict=True)], axis=0
-    )
+        return either_reading_alarms(self.out_of_fold, self.head.thresholds)
 
 
 STAGE_REGULARISATION = 1.0
@@ -331,7 +318,7 @@ def fit_stage(
     probabilities. Its bar keeps the out-of-fold misses of "either reading over its bar":
     the stage may only take away false alarms, not recall."""
     features = message_features(out_of_fold, thresholds)
-    misses = int(np.sum(is_crisis & ~rule_alarms(out_of_fold, thresholds)))
+    misses = int(np.sum(is_crisis & ~either_reading_alarms(out_of_fold, thresholds)))
     probabilities = np.zeros(len(is_crisis))
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
     for train_index, test_index in folds.split(features, is_crisis):
@@ -405,7 +392,7 @@ def report(examples: Sequence[Example], training: Training) -> list[str]:
         f" (long messages: false alarms {alarms[~is_crisis & is_long].sum()}"
         f"/{(~is_crisis & is_long).sum()})"
     )
-    rule = rule_alarms(training.out_of_fold, training.head.thresholds)
+    rule = either_reading_alarms(training.out_of_fold, training.head.thresholds)
     lines.append(
         f"either reading over its bars, without the message stage: recall"
         f" {rule[is_crisis].sum()}/{is_crisis.sum()}, false alarms"
@@ -446,7 +433,7 @@ def by_file(
         ):
             fold_head = segs.fit(view, train_index, labels)
             scores[test_index] = segs.message_scores(fold_head, test_index)
-        alarms |= flagged(scores, bars)
+        alarms |= over_bars(scores, bars)
     crisis = labels != "none"
     return [
         f"by source file ({FOLDS} folds, committed bars): recall"

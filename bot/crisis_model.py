@@ -221,6 +221,20 @@ def message_features(
     return np.column_stack(columns)
 
 
+def over_bars(scores: npt.NDArray[np.float64], bars: Thresholds) -> npt.NDArray[np.bool_]:
+    """Per message, whether one reading's scores (messages x SCORE_COLUMNS) reach its bars."""
+    short = np.maximum(scores[:, 0], scores[:, 1]) >= bars.short
+    return np.asarray(short | (scores[:, 2] >= bars.long))
+
+
+def either_reading_alarms(
+    scores: npt.NDArray[np.float64], thresholds: Sequence[Thresholds]
+) -> npt.NDArray[np.bool_]:
+    """Per message, whether either reading (VIEWS x messages x SCORE_COLUMNS) reaches its bars."""
+    over = [over_bars(view, bars) for view, bars in zip(scores, thresholds, strict=True)]
+    return np.asarray(np.any(over, axis=0))
+
+
 @dataclass(frozen=True)
 class MessageStage:
     """The last decision, over a message's reading scores (message_features): a logistic
@@ -254,11 +268,7 @@ class CrisisHead:
         """Per message, whether it alarms, from its scores (VIEWS x messages x SCORE_COLUMNS)."""
         if self.stage is not None:
             return self.stage.alarms(message_features(scores, self.thresholds))
-        over = [
-            (np.maximum(view[:, 0], view[:, 1]) >= bars.short) | (view[:, 2] >= bars.long)
-            for view, bars in zip(scores, self.thresholds, strict=True)
-        ]
-        return np.asarray(np.any(over, axis=0))
+        return either_reading_alarms(scores, self.thresholds)
 
     def probabilities(self, rows: sparse.csr_matrix) -> npt.NDArray[np.float64]:
         """Probabilities of CLASSES per row and reading: shape (rows, VIEWS, CLASSES)."""
