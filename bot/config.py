@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         "several questions at once on a shared machine; 0 lets the runtime use every core "
         "(faster for a lone ingest on an idle machine).",
     )
+    embedding_cache_size: int = Field(
+        4096,
+        ge=0,
+        description="Vectors of recently embedded texts kept in memory (about 1.5 KB each), so "
+        "a text asked again is not embedded again; 0 turns this off. Only the ONNX runtime "
+        "keeps them.",
+    )
     chunk_words: int = Field(
         220, ge=50, le=1000, description="Target chunk size in words (sentence aligned)."
     )

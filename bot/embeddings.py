@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,10 +100,21 @@ ONNX_EXPORT_VERSION = 1
 
 class OnnxEmbedder:
     """The same model run by ONNX Runtime: tokenised as sentence-transformers does (stripped,
-    truncated to the model's max_seq_length), mean-pooled and normalised inside the graph."""
+    truncated to the model's max_seq_length), mean-pooled and normalised inside the graph.
+
+    The vectors of the last ``cache_size`` texts are kept, keyed by their token ids: one answer
+    embeds the same text more than once (the crisis check reads the message, retrieval its
+    lower-cased form, which this uncased model tokenises alike), and patients' messages share
+    pieces ("Quick question:"). Same ids, same vector, so the cache never changes a result."""
 
     def __init__(
-        self, model_path: Path, graph: Path, model_id: str, threads: int, batch_size: int
+        self,
+        model_path: Path,
+        graph: Path,
+        model_id: str,
+        threads: int,
+        batch_size: int,
+        cache_size: int = 0,
     ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
@@ -121,14 +134,19 @@ class OnnxEmbedder:
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        self._cache_size = cache_size
+        self._cache: OrderedDict[tuple[int, ...], Vectors] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([str(t).strip() for t in texts])
-        # Longest first in batches of similar length, as sentence-transformers does: less padding.
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        keys = [tuple(e.ids) for e in encodings]
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing = self._from_cache(keys, out)
+        # Longest first in batches of similar length, as sentence-transformers does: less padding.
+        order = sorted(missing, key=lambda i: -len(encodings[i].ids))
         for batch in _batches(order, [len(e.ids) for e in encodings], self._batch_size):
             width = len(encodings[batch[0]].ids)
             arrays = {name: np.zeros((len(batch), width), dtype=np.int64) for name in _FIELDS}
@@ -139,7 +157,32 @@ class OnnxEmbedder:
                     arrays[name][row, : len(values)] = values
             feed = {name: arrays[name] for name in self._inputs}
             out[batch] = self._session.run(None, feed)[0]
+        self._to_cache(keys, out, missing)
         return out
+
+    def _from_cache(self, keys: list[tuple[int, ...]], out: Vectors) -> list[int]:
+        """Fill ``out`` with the cached rows; the indexes still to embed (each text once)."""
+        if not self._cache_size:
+            return list(range(len(keys)))
+        missing: list[int] = []
+        with self._cache_lock:
+            for index, key in enumerate(keys):
+                vector = self._cache.get(key)
+                if vector is None:
+                    missing.append(index)
+                else:
+                    self._cache.move_to_end(key)
+                    out[index] = vector
+        return missing
+
+    def _to_cache(self, keys: list[tuple[int, ...]], out: Vectors, made: list[int]) -> None:
+        if not self._cache_size:
+            return
+        with self._cache_lock:
+            for index in made:
+                self._cache[keys[index]] = out[index].copy()
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def embed_query(self, text: str) -> Vectors:
         return self.embed_documents([text])[0]
@@ -269,6 +312,7 @@ def _onnx_embedder(settings: Settings) -> OnnxEmbedder | None:
     graph = onnx_path(model_path, settings.model_dir)
     model_id = model_id_for(settings.embedding_model)
     threads, batch = settings.embedding_threads, settings.embedding_batch_size
+    cache_size = settings.embedding_cache_size
     # An export already on disk is read first; one that will not load is made again, once.
     attempts = ("read", "export") if graph.is_file() else ("export",)
     for attempt in attempts:
@@ -276,7 +320,7 @@ def _onnx_embedder(settings: Settings) -> OnnxEmbedder | None:
             if attempt == "export":
                 log.info("exporting embedding model %s to %s", settings.embedding_model, graph)
                 export_onnx(model_path, graph)
-            return OnnxEmbedder(model_path, graph, model_id, threads, batch)
+            return OnnxEmbedder(model_path, graph, model_id, threads, batch, cache_size)
         except Exception as exc:  # any export or runtime failure: export again, then torch
             log.warning(
                 "could not %s the ONNX export of %s (%s: %s)",
@@ -312,6 +356,7 @@ def load_embedder(settings: Settings) -> Embedder:
         settings.embedding_batch_size,
         settings.embedding_runtime,
         settings.embedding_threads,
+        settings.embedding_cache_size,
         settings.model_dir.resolve(),
     )
     if key in _LOADED:

@@ -84,9 +84,41 @@ def test_onnx_runtime_gives_the_sentence_transformers_vectors(embedder, tmp_path
     ours, theirs = embedder.embed_documents(texts), reference.embed_documents(texts)
     assert ours.shape == theirs.shape == (len(texts), 384)
     assert float(abs(ours - theirs).max()) < 1e-5
-    # One text at a time or all together: the same vectors (padding does not leak in).
-    alone = [embedder.embed_query(t) for t in ODD_TEXTS]
+    # One text at a time or all together: the same vectors (padding does not leak in). Read
+    # without the cache of recent texts, which would answer from the batch above.
+    from bot.config import Settings
+    from bot.embeddings import load_embedder
+
+    uncached = load_embedder(Settings(embedding_cache_size=0))
+    alone = [uncached.embed_query(t) for t in ODD_TEXTS]
     assert float(abs(ours[: len(ODD_TEXTS)] - alone).max()) < 1e-5
+
+
+def test_recent_texts_are_not_embedded_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import Settings
+    from bot.embeddings import load_embedder
+
+    cached = load_embedder(Settings(embedding_cache_size=3))
+    uncached = load_embedder(Settings(embedding_cache_size=0))
+    assert cached is not uncached
+    texts = ["What is ketamine?", "Quick question:", "CRPS & NMDA"]
+    first = cached.embed_documents(texts)
+    runs: list[int] = []
+    session_run = cached._session.run
+    monkeypatch.setattr(
+        cached._session, "run", lambda *a: runs.append(len(a[1]["input_ids"])) or session_run(*a)
+    )
+    # The same token ids (this model is uncased, so case does not count): no model run.
+    again = cached.embed_documents(["what is KETAMINE?", "  Quick question:"])
+    assert runs == []
+    assert float(abs(again - first[:2]).max()) == 0.0
+    # A new text runs alone, its neighbours come from the cache, the oldest entry is dropped.
+    mixed = cached.embed_documents(["CRPS & NMDA", "ketamine for pain"])
+    assert runs == [1]
+    reference = uncached.embed_documents(["CRPS & NMDA", "ketamine for pain"])
+    assert float(abs(mixed - reference).max()) < 1e-5
+    cached.embed_query("What is ketamine?")
+    assert runs == [1, 1], "the cache holds the last 3 texts only"
 
 
 def test_the_export_is_made_once_and_read_by_later_starts(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
