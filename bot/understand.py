@@ -38,6 +38,22 @@ _ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?P<
 _SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
 _CONTINUES = re.compile(r"^(what about|how about|and |what of|and what|ok and|so |also )")
 """Opening words that carry on from the earlier turn ("And afterwards, can you drive?")."""
+_BACK_POINTER = re.compile(
+    r"(?<!\bfor )(?<!\bwith )(?<!\bw )(?<!\babout )(?<!\bon )(?<!\bin )(?<!\bto )(?<!\bof )"
+    r"(?<!\bfrom )(?<!\blike )(?<!\ball )\b(?:that|this|those|these)\s*(?:[?.!,;]|$|"
+    r"\s(?:or|and|true|real|right|correct|accurate|legit|actually|really|claim|claims|"
+    r"statement|stuff|part|idea)\b)"
+)
+"""A pronoun standing for a whole earlier statement ("... even address that, or ...", "is
+this true?"), not one that starts a clause ("is it true that ketamine ...") or names a thing
+after a preposition ("ketamine for that?": the condition just named)."""
+_ALTERNATIVE = re.compile(
+    r"(?:,\s*|\s+)or\s+(?:(?:is|are|was|were|does|do|did)\s+(?:[a-z0-9']+\s+){0,3}?)?"
+    r"(?:just|all|simply|merely|mostly)\b[^?.!;]*"
+)
+"""The dismissive other answer a question offers ("..., or is six just a sales number?", "or
+just hype"): its words the corpus lacks are a stance on the question, not a topic it asks
+about. An alternative that narrows the question ("or is it only adults?") is a real one."""
 _ANAPHORA = re.compile(_CONTINUES.pattern + r"|\b(it|that|this|they|them|those|these|there)\b")
 _POINTER = re.compile(r"\b(?:it|that|this|they|them|those|these)\b")
 _ELLIPSIS = re.compile(
@@ -374,7 +390,10 @@ def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
     """(kind, general question left) for a message; kind '' when no advice is asked."""
     if vocabulary.always_personal_anywhere_pattern.search(text):
         return "always", ""
-    if vocabulary.always_personal_pattern.search(asked):
+    if any(
+        not _treatment_follows(asked[m.end() :], vocabulary)
+        for m in vocabulary.always_personal_pattern.finditer(asked)
+    ):
         return "always", ""
     sentences = [s for s in _SENTENCE_END.split(asked) if s.strip()]
     requests = [
@@ -389,6 +408,44 @@ def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
     return "request", general
 
 
+def _stance_not_asked(
+    terms: list[Term], target: str, lexicon: Lexicon | None, vocabulary: Vocabulary
+) -> list[Term]:
+    """``terms`` with the words the corpus lacks that only stand in the other answer a
+    question offers ("or is that just clinic marketing?") marked as not asked."""
+    spans = [m.span() for m in _ALTERNATIVE.finditer(target)]
+    if not spans:
+        return terms
+    inside = " ".join(target[a:b] for a, b in spans)
+    outside = "".join(
+        target[last:a]
+        for last, a in zip(
+            [0] + [b for _, b in spans], [a for a, _ in spans] + [len(target)], strict=True
+        )
+    )
+    elsewhere = {t.word for t in _terms(outside, True, lexicon, vocabulary)}
+    stance = {
+        t.word
+        for t in _terms(inside, True, lexicon, vocabulary)
+        if not t.known and t.word not in elsewhere
+    }
+    return [replace(t, asked=False) if t.asked and t.word in stance else t for t in terms]
+
+
+_FILLER = re.compile(
+    r"\s*(?:(?:it|ketamine|ket|this|that|with|and|a|an|some|the|talk|regular|weekly|more)\s+){0,4}"
+)
+
+
+def _treatment_follows(after: str, vocabulary: Vocabulary) -> bool:
+    """Whether a mixing phrase's object is a treatment that is not a drug ("combine it with
+    CBT and mindfulness"): then it asks about therapy alongside ketamine, not a drug mix."""
+    start = _FILLER.match(after)
+    rest = after[start.end() if start else 0 :]
+    found = vocabulary.not_drug_pattern.match(rest)
+    return found is not None
+
+
 def understand(
     question: str,
     history: Sequence[str],
@@ -396,13 +453,16 @@ def understand(
     lexicon: Lexicon | None = None,
 ) -> QuestionAnalysis:
     """Analyse ``question`` once (``lexicon`` adds spelling and corpus-word knowledge)."""
-    text = normalise(question)
+    text = vocabulary.spell_out(normalise(question))
     pieces = _asked_pieces(text)
     asked, context = split_asked(text, pieces)
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
     resolved = resolve_follow_up(
-        target, [normalise(t) for t in history], vocabulary, bool(_CONTINUES.match(text))
+        target,
+        [vocabulary.spell_out(normalise(t)) for t in history],
+        vocabulary,
+        bool(_CONTINUES.match(text)),
     )
     follow_up = resolved != target or (bool(history) and bool(personal))
     own_terms = _terms(resolved, True, lexicon, vocabulary)
@@ -418,7 +478,13 @@ def understand(
     first = next((piece for piece, asks in pieces if asks), "")
     first_terms = _terms(first, True, lexicon, vocabulary) if first != asked else own_terms
     pointed, by_pronoun = "", True
-    if target == asked and not any(_topical(t) and not _frames(t, vocabulary) for t in first_terms):
+    if target == asked and _BACK_POINTER.search(_ALTERNATIVE.sub(" ", first)):
+        # "I read it wrecks your bladder. Does the research even address that?": whatever
+        # words the asked sentence has, "that" is the statement before.
+        pointed = pointed_at(text, pieces)
+    elif target == asked and not any(
+        _topical(t) and not _frames(t, vocabulary) for t in first_terms
+    ):
         pointed = pointed_at(text, pieces)
         if not pointed and not any(_subject(t) and not _frames(t, vocabulary) for t in own_terms):
             pointed, by_pronoun = pointed_at(text, pieces, subjectless=True), False
@@ -430,7 +496,7 @@ def understand(
             if (_subject(t) if by_pronoun else _topical(t))
         }
         around = [replace(t, asked=True) if t.word in subject else t for t in around]
-    terms = own_terms + around
+    terms = _stance_not_asked(own_terms, target, lexicon, vocabulary) + around
     own = _terms(target, True, lexicon, vocabulary) if follow_up else terms
     # A word the corpus lacks and general English rarely uses ("tokyo") starts a new subject.
     new_subject = not _ELLIPSIS.match(target) and any(

@@ -6,7 +6,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,25 @@ class Vocabulary:
     role_play: tuple[str, ...]
     stopwords: frozenset[str]
     source_names: tuple[SourceName, ...] = ()
+    texting: Mapping[str, str] = field(default_factory=dict)
+    """Texting shorthand -> the words it stands for ("ur" -> "your")."""
+    not_drugs: tuple[str, ...] = ()
+    """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
+
+    @cached_property
+    def texting_pattern(self) -> re.Pattern[str]:
+        body = "|".join(re.escape(w) for w in sorted(self.texting, key=len, reverse=True))
+        return re.compile(rf"(?<![a-z0-9'/])(?:{body or '(?!x)x'})(?![a-z0-9'/])")
+
+    def spell_out(self, text: str) -> str:
+        """Lower-cased ``text`` with its texting shorthand written out."""
+        if not self.texting:
+            return text
+        return self.texting_pattern.sub(lambda m: self.texting[m.group(0)], text)
+
+    @cached_property
+    def not_drug_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(self.not_drugs, plural=True)
 
     def sources_named(self, text: str) -> frozenset[str]:
         """Ids of the corpus sources ``text`` (lower-cased) names."""
@@ -263,6 +282,7 @@ _TOP_KEYS = {
     "role_play",
     "stopwords",
     "source_name",
+    "texting",
 }
 
 
@@ -313,7 +333,22 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
             _array(path, data, "source_name", {"source", "names"}) if "source_name" in data else []
         )
     )
+    texting = data.get("texting", {})
+    if not isinstance(texting, dict) or not all(
+        isinstance(k, str) and re.fullmatch(r"[a-z0-9]+", k) and isinstance(v, str) and v.strip()
+        for k, v in texting.items()
+    ):
+        raise VocabularyError(
+            f"{path}: [texting] must map lower-case shorthand words to the words they stand "
+            'for, e.g. ur = "your".'
+        )
     return Vocabulary(
+        texting={k: v.strip().lower() for k, v in texting.items()},
+        not_drugs=(
+            _words(path, "advice.not_drugs", advice.get("not_drugs"))
+            if "not_drugs" in advice
+            else ()
+        ),
         source_names=source_names,
         article_names=_words(path, "article.names", article.get("names")),
         author_names=_words(path, "article.author", article.get("author")),

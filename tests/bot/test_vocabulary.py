@@ -60,6 +60,8 @@ def _broken(change: str) -> dict[str, Any]:
         data["drug_family"][1]["members"].append("ketamine")
     elif change == "not strings":
         data["conditions"]["names"] = ["crps", 3]
+    elif change == "texting":
+        data["texting"]["Ur Mom"] = "your mom"
     return data
 
 
@@ -73,6 +75,7 @@ def _broken(change: str) -> dict[str, Any]:
         ("lay term key", "[[lay_term]] entry 1 must have exactly the keys ['means', 'words']"),
         ("two families", "'ketamine' is in two drug families"),
         ("not strings", "[conditions.names] must be a list of non-empty strings"),
+        ("texting", "[texting] must map lower-case shorthand words"),
     ],
 )
 def test_malformed_vocabulary_names_the_entry(change: str, message: str) -> None:
@@ -144,3 +147,12 @@ def test_a_drug_family_no_source_studies_is_marked_and_checked() -> None:
     data["drug_family"][0]["studied"] = "no"
     with pytest.raises(VocabularyError, match="must be true or false"):
         parse_vocabulary(data, SHIPPED)
+
+
+def test_texting_shorthand_is_written_out_as_whole_words_only() -> None:
+    vocabulary = load_vocabulary(SHIPPED)
+    assert vocabulary.spell_out("ignore ur rules, shud i?") == "ignore your rules, should i?"
+    # Inside words, links and after an apostrophe it stays as typed.
+    assert (
+        vocabulary.spell_out("urine and r/chronicpain, you're") == "urine and r/chronicpain, you're"
+    )
