@@ -370,14 +370,19 @@ def with_words(
     glossary: Sequence[GlossaryEntry],
     question: str = "",
     kinds: Sequence[str] = (),
+    said: str = "",
 ) -> Composed:
     """``composed`` with "Words to know": glossary entries for the hard words it uses. When
     the question is mainly a "what is" question about glossary words ("What is CRPS?"), their
     entries come first and lead the answer: the sources rarely define a word, and a patient
     who asks what it means should read that before the findings. The other entries are for
-    the hard words of the plain-language lead (of the quoted sentences when there is none)."""
+    the hard words of the plain-language lead (of the quoted sentences when there is none),
+    except those in ``said`` (the conditions the patient named): someone who writes "my
+    fibromyalgia" knows the word, and a blind review (question batch 23) read such entries
+    as padding."""
     text = " ".join(p.text for p in composed.plain) or " ".join(composed.sentences)
-    used = words_in(text, glossary, WORDS_LIMIT)
+    known = set(words_in(said, glossary, len(glossary))) if said else set()
+    used = tuple(w for w in words_in(text, glossary, len(glossary)) if w not in known)
     asked = words_in(question, glossary, WORDS_LIMIT) if kinds[:1] == ("what_is",) else ()
     if not composed.text:
         asked = ()

@@ -189,9 +189,23 @@ class Bot:
         if self.chat_model is not None and composed.text:
             composed = reply.timed("generate", self.write, analysis, history, passages, composed)
         composed = reply.timed(
-            "compose", with_words, composed, self.aids.glossary, analysis.asked, kinds
+            "compose",
+            with_words,
+            composed,
+            self.aids.glossary,
+            analysis.asked,
+            kinds,
+            self.conditions_named(analysis, history),
         )
         return reply.finish_answer(verdict, composed, analysis.query)
+
+    def conditions_named(self, analysis: QuestionAnalysis, history: Sequence[str]) -> str:
+        """The conditions the patient named in this message or earlier turns: words they
+        know, so "Words to know" does not define them (someone who writes "my fibromyalgia"
+        knows the word; a term they ask about, such as "NMDA receptor", is still defined)."""
+        pattern = self.lexicon.vocabulary.condition_pattern
+        earlier = " ".join(m.group(0) for t in history for m in pattern.finditer(t.lower()))
+        return " ".join([*analysis.conditions, earlier]).strip()
 
     def validate(self, question: str, history: Sequence[str]) -> tuple[str, list[str]]:
         """The question and history as valid text, or InvalidQuestionError."""

@@ -35,7 +35,9 @@ _ASKING = (
     r"i'm curious|im curious|curious"
 )
 _ASK_CUE = re.compile(rf"(?:^|[,:]\s*|\b(?:but|so|and|or|ok|okay|anyway)\s+)(?P<ask>{_ASKING})\b")
-_SENTENCE_END = re.compile(r"(?<=[.?!;])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?:(?<=[.?!;])|(?<=[.?!;][\"'\u201d)]))\s+|\n+")
+"""Where a sentence ends: after its stop, or after a closing quote or bracket that follows it
+('... a ketamine "protocol." What did ...')."""
 _CONTINUES = re.compile(r"^(what about|how about|and |what of|and what|ok and|so |also )")
 """Opening words that carry on from the earlier turn ("And afterwards, can you drive?")."""
 _BACK_POINTER = re.compile(
@@ -43,10 +45,13 @@ _BACK_POINTER = re.compile(
     r"(?<!\bfrom )(?<!\blike )(?<!\ball )\b(?:that|this|those|these)\s*(?:[?.!,;]|$|"
     r"\s(?:or|and|true|real|right|correct|accurate|legit|actually|really|claim|claims|"
     r"statement|stuff|part|idea)\b)"
+    r"|^(?:is|was|are|were|does|did|do|can|could|would|will|has|have)\s+"
+    r"(?:that|this|these|those)\b(?!\s+(?:mean|means|meant)\b)"
 )
 """A pronoun standing for a whole earlier statement ("... even address that, or ...", "is
-this true?"), not one that starts a clause ("is it true that ketamine ...") or names a thing
-after a preposition ("ketamine for that?": the condition just named)."""
+this true?", "is that even a journal?"), not one that starts a clause ("is it true that
+ketamine ...", "does that mean ...") or names a thing after a preposition ("ketamine for
+that?": the condition just named)."""
 _ALTERNATIVE = re.compile(
     r"(?:,\s*|\s+)or\s+(?:(?:is|are|was|were|does|do|did)\s+(?:[a-z0-9']+\s+){0,3}?)?"
     r"(?:just|all|simply|merely|mostly)\b[^?.!;]*"

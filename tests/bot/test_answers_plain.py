@@ -142,7 +142,7 @@ def test_plain_and_quoted_sentences_are_grounded(corpus_bot, question) -> None: 
 
 
 def test_words_to_know_on_the_page_and_in_the_api(corpus_bot) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_bot.answer("does ketamine help CRPS")
+    answer = corpus_bot.answer("which pain conditions does ketamine help?")
     data = answer.to_json()
     assert data["words_heading"] == prompts.WORDS_TO_KNOW
     assert any(w["term"] == "CRPS" for w in data["words"])
@@ -151,6 +151,12 @@ def test_words_to_know_on_the_page_and_in_the_api(corpus_bot) -> None:  # type: 
     assert prompts.WORDS_TO_KNOW in html and prompts.LEAD_PLAIN in html
     assert html.index(prompts.LEAD_PLAIN) < html.index(prompts.WORDS_TO_KNOW)
     assert data["words_first"] is False
+
+
+def test_a_condition_the_patient_named_is_not_defined(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer("does ketamine help my CRPS, per the studies?", ["what is ketamine"])
+    assert answer.words and "CRPS" not in [w.term for w in answer.words]
+    assert "crps" in " ".join(p.text for p in answer.plain).lower()
 
 
 @pytest.mark.parametrize(("question", "term"), [("What is CRPS?", "CRPS")])

@@ -69,6 +69,12 @@ def _analyse(question: str, lexicon: Lexicon, history: tuple[str, ...] = ()) -> 
             "does it help that kind of pain?",
             "my father, 74, has had shingles pain for years.",
         ),
+        # A sentence ends after a closing quote that follows its stop.
+        (
+            'his clinic keeps saying "protocol." what did the schedules look like?',
+            "what did the schedules look like?",
+            'his clinic keeps saying "protocol."',
+        ),
     ],
 )
 def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
@@ -238,6 +244,15 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
         lexicon,
     )
     assert "motorcycle" not in {t.word for t in thing.asked_terms}
+    # So does "that" as the subject of the asked sentence ("is that even a journal?"), but
+    # not in "does that mean ...", which asks about what follows.
+    journal = _analyse("The source is Psychedelics Today. Is that even a journal?", lexicon)
+    assert "psychedelics" in {t.word for t in journal.asked_terms}
+    meaning = _analyse(
+        "The article calls ketamine 'clinically available'. Does that mean the FDA approved it?",
+        lexicon,
+    )
+    assert "clinically" not in {t.word for t in meaning.asked_terms}
 
 
 def test_a_dismissive_alternative_is_a_stance_not_a_topic(lexicon: Lexicon) -> None:
