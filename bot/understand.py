@@ -418,16 +418,10 @@ def _stance_not_asked(
 ) -> list[Term]:
     """``terms`` with the words the corpus lacks that only stand in the other answer a
     question offers ("or is that just clinic marketing?") marked as not asked."""
-    spans = [m.span() for m in _ALTERNATIVE.finditer(target)]
-    if not spans:
+    inside = " ".join(m.group(0) for m in _ALTERNATIVE.finditer(target))
+    if not inside:
         return terms
-    inside = " ".join(target[a:b] for a, b in spans)
-    outside = "".join(
-        target[last:a]
-        for last, a in zip(
-            [0] + [b for _, b in spans], [a for a, _ in spans] + [len(target)], strict=True
-        )
-    )
+    outside = _ALTERNATIVE.sub(" ", target)
     elsewhere = {t.word for t in _terms(outside, True, lexicon, vocabulary)}
     stance = {
         t.word
@@ -445,10 +439,9 @@ _FILLER = re.compile(
 def _treatment_follows(after: str, vocabulary: Vocabulary) -> bool:
     """Whether a mixing phrase's object is a treatment that is not a drug ("combine it with
     CBT and mindfulness"): then it asks about therapy alongside ketamine, not a drug mix."""
-    start = _FILLER.match(after)
-    rest = after[start.end() if start else 0 :]
-    found = vocabulary.not_drug_pattern.match(rest)
-    return found is not None
+    filler = _FILLER.match(after)  # always matches, perhaps nothing
+    rest = after[filler.end() :] if filler else after
+    return vocabulary.not_drug_pattern.match(rest) is not None
 
 
 def understand(
