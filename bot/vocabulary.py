@@ -6,7 +6,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -107,21 +107,25 @@ class Vocabulary:
     role_play: tuple[str, ...]
     stopwords: frozenset[str]
     source_names: tuple[SourceName, ...] = ()
-    texting: Mapping[str, str] = field(default_factory=dict)
-    """Texting shorthand -> the words it stands for ("ur" -> "your")."""
+    texting: tuple[tuple[str, str], ...] = ()
+    """Texting shorthand and the words it stands for (("ur", "your"), ...)."""
     not_drugs: tuple[str, ...] = ()
     """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
 
     @cached_property
+    def _spelled(self) -> Mapping[str, str]:
+        return dict(self.texting)
+
+    @cached_property
     def texting_pattern(self) -> re.Pattern[str]:
-        body = "|".join(re.escape(w) for w in sorted(self.texting, key=len, reverse=True))
+        body = "|".join(re.escape(w) for w in sorted(self._spelled, key=len, reverse=True))
         return re.compile(rf"(?<![a-z0-9'/])(?:{body or '(?!x)x'})(?![a-z0-9'/])")
 
     def spell_out(self, text: str) -> str:
         """Lower-cased ``text`` with its texting shorthand written out."""
         if not self.texting:
             return text
-        return self.texting_pattern.sub(lambda m: self.texting[m.group(0)], text)
+        return self.texting_pattern.sub(lambda m: self._spelled[m.group(0)], text)
 
     @cached_property
     def not_drug_pattern(self) -> re.Pattern[str]:
@@ -343,7 +347,7 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
             'for, e.g. ur = "your".'
         )
     return Vocabulary(
-        texting={k: v.strip().lower() for k, v in texting.items()},
+        texting=tuple((k, v.strip().lower()) for k, v in texting.items()),
         not_drugs=(
             _words(path, "advice.not_drugs", advice.get("not_drugs"))
             if "not_drugs" in advice
