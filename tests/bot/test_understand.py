@@ -29,6 +29,10 @@ def _analyse(question: str, lexicon: Lexicon, history: tuple[str, ...] = ()) -> 
     return understand(question, history, default_vocabulary(), lexicon)
 
 
+def _asked_words(analysis: QuestionAnalysis) -> set[str]:
+    return {t.word for t in analysis.asked_terms}
+
+
 @pytest.mark.parametrize(
     ("text", "asked", "context"),
     [
@@ -196,24 +200,24 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
 ) -> None:
     # The subject is in the statement; "does it work" alone names none.
     pointing = _analyse("fibro + ket infusions.. does it actually work or nah", lexicon)
-    assert {"fibro", "infusions"} <= {t.word for t in pointing.asked_terms}
+    assert {"fibro", "infusions"} <= _asked_words(pointing)
     assert pointing.on_topic
     # A rare word the corpus lacks is the subject too, so its absence still counts.
     unknown = _analyse("iboga for pain. does it work?", lexicon)
-    assert "iboga" in {t.word for t in unknown.asked_terms}
+    assert "iboga" in _asked_words(unknown)
     # An asked part with a subject of its own keeps the statement as backstory.
     own = _analyse(
         "My husband hurt his back at work. Is there evidence that ketamine helps back pain?",
         lexicon,
     )
-    assert "husband" not in {t.word for t in own.asked_terms}
-    assert "ketamine" in {t.word for t in own.asked_terms}
+    assert "husband" not in _asked_words(own)
+    assert "ketamine" in _asked_words(own)
     # Words that only frame the question as about the research name no subject of their own.
     framed = _analyse(
         "A friend says ketamine ruins your teeth. Is that something the research mentions?",
         lexicon,
     )
-    assert "teeth" in {t.word for t in framed.asked_terms}
+    assert "teeth" in _asked_words(framed)
     # So do misspelt framing words and lay words for the evidence; an asked part made only of
     # them asks about the statement it follows, pronoun or not.
     for question in (
@@ -221,14 +225,14 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
         "Microdosing for pain, is that legit or just hype?",
     ):
         subject = "phantom" if "phantom" in question else "microdosing"
-        assert subject in {t.word for t in _analyse(question, lexicon).asked_terms}, question
+        assert subject in _asked_words(_analyse(question, lexicon)), question
     # The first asked sentence points back even when a later one has a subject of its own.
     later = _analyse(
         "My cousin says ketamine wrecked her friend's kidneys. Why is that never in the studies?"
         " How big is the risk?",
         lexicon,
     )
-    assert "kidneys" in {t.word for t in later.asked_terms}
+    assert "kidneys" in _asked_words(later)
     # "that" standing for the whole statement points back even when the asked sentence has
     # corpus words of its own ("research", "address").
     whole = _analyse(
@@ -236,23 +240,23 @@ def test_an_asked_part_that_points_back_asks_about_the_statement_before_it(
         "article even address that, or is it left out?",
         lexicon,
     )
-    assert "bladder" in {t.word for t in whole.asked_terms}
+    assert "bladder" in _asked_words(whole)
     # "for that" names the thing just mentioned, not the whole story around it.
     thing = _analyse(
         "I lost my leg in a motorcycle crash and still get phantom pain. What does research "
         "say about ketamine for that?",
         lexicon,
     )
-    assert "motorcycle" not in {t.word for t in thing.asked_terms}
+    assert "motorcycle" not in _asked_words(thing)
     # So does "that" as the subject of the asked sentence ("is that even a journal?"), but
     # not in "does that mean ...", which asks about what follows.
     journal = _analyse("The source is Psychedelics Today. Is that even a journal?", lexicon)
-    assert "psychedelics" in {t.word for t in journal.asked_terms}
+    assert "psychedelics" in _asked_words(journal)
     meaning = _analyse(
         "The article calls ketamine 'clinically available'. Does that mean the FDA approved it?",
         lexicon,
     )
-    assert "clinically" not in {t.word for t in meaning.asked_terms}
+    assert "clinically" not in _asked_words(meaning)
 
 
 def test_a_dismissive_alternative_is_a_stance_not_a_topic(lexicon: Lexicon) -> None:
@@ -263,11 +267,11 @@ def test_a_dismissive_alternative_is_a_stance_not_a_topic(lexicon: Lexicon) -> N
         "number?",
         lexicon,
     )
-    asked = {t.word for t in a.asked_terms}
+    asked = _asked_words(a)
     assert "sessions" in asked and "sales" not in asked
     # An alternative that narrows the question is a real one.
     narrow = _analyse("is there research on ketamine for kids or is it only adults?", lexicon)
-    assert "adults" in {t.word for t in narrow.asked_terms}
+    assert "adults" in _asked_words(narrow)
 
 
 @pytest.mark.parametrize(
