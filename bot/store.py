@@ -14,8 +14,10 @@ import base64
 import functools
 import json
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,11 @@ CHUNKER_VERSION = "sentences-v1"
 """Bump when chunk boundaries or the embedded text change: old stores then ask for --rebuild."""
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 _PAGE = 2000  # records fetched per page when reading a whole collection
+_DATABASE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
+QUIET_S = 2.0
+"""An embedded store whose database files have not changed for this long, and not since, still
+has the generation and chunk count last read: a query skips reading them (about 1.6 ms of a
+23 ms answer). The wait covers file systems whose file times are coarse."""
 _SOURCE_FIELDS = (
     "title",
     "short_citation",
@@ -233,6 +240,9 @@ class ChunkStore:
         self._sentences = sentences
         """None in a store made before sentence vectors were stored (read-only opening)."""
         self._active_cache: tuple[int, dict[str, str]] | None = None
+        self._quiet_files: tuple[int, ...] | None = None
+        """The database files' times and sizes when the last reading was known to hold."""
+        self._counted: tuple[tuple[int, ...], int] | None = None
         self._seen_generation = self.generation()
 
     # --- opening ------------------------------------------------------------------------
@@ -348,6 +358,9 @@ class ChunkStore:
         another process (`python -m ingest` while the app runs) stay invisible to queries until
         the store is reopened. A server (chroma_url) needs no reopening.
         """
+        files = self._database_files()
+        if files is not None and files == self._quiet_files:
+            return self._seen_generation
         generation = self.generation()
         if generation != self._seen_generation and not self._settings.chroma_url:
             with _CLIENTS_LOCK:
@@ -357,7 +370,37 @@ class ChunkStore:
                     log.info("store changed (generation %d): reopened it", generation)
                 self._seen_generation = generation
         self._seen_generation = generation
+        # Read after the files' state was taken: any later write changes that state.
+        settled = files is not None and time.time_ns() - max(files[::2]) > QUIET_S * 1e9
+        self._quiet_files = files if settled else None
         return generation
+
+    def _database_files(self) -> tuple[int, ...] | None:
+        """The embedded store's database files' modification times and sizes (0, 0 for one
+        that does not exist); None for a Chroma server or an unreadable folder."""
+        folder = self.local_folder()
+        if folder is None:
+            return None
+        state: list[int] = []
+        for name in _DATABASE_FILES:
+            try:
+                stat = os.stat(folder / name)
+            except FileNotFoundError:
+                state += [0, 0]
+            except OSError:
+                return None
+            else:
+                state += [stat.st_mtime_ns, stat.st_size]
+        return tuple(state)
+
+    def _chunk_count(self) -> int:
+        """Chunk records in the collection, read again unless the store is quiet (above)."""
+        quiet = self._quiet_files
+        if quiet is not None and self._counted is not None and self._counted[0] == quiet:
+            return self._counted[1]
+        total = int(self._chunks.count())
+        self._counted = None if quiet is None else (quiet, total)
+        return total
 
     def _reopen(self) -> None:
         from chromadb.api.shared_system_client import SharedSystemClient
@@ -604,7 +647,7 @@ class ChunkStore:
     def query(self, embedding: Vectors, k: int) -> list[Passage]:
         """The k nearest active chunks; similarity = 1 - cosine distance."""
         active = self._active_versions()  # first: it may reopen a store changed elsewhere
-        total = self._chunks.count()
+        total = self._chunk_count()
         if total == 0 or k <= 0:
             return []
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)

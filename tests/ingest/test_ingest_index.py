@@ -307,6 +307,57 @@ def test_reader_sees_changes_made_by_another_process(
     assert {p.chunk_id for p in reader.all_passages()} == {"a:0", "b:0"}
 
 
+def _count_reads(store: ChunkStore, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """Records each read of the chunk count and of the generation (the manifest's metadata)."""
+    reads: list[str] = []
+    count, metadata = store._chunks.count, store._manifest_metadata
+    monkeypatch.setattr(store._chunks, "count", lambda: reads.append("count") or count())
+    monkeypatch.setattr(
+        store, "_manifest_metadata", lambda: reads.append("generation") or metadata()
+    )
+    return reads
+
+
+def test_a_quiet_store_is_not_read_again_until_its_files_change(
+    settings: Settings, write_record, counting, monkeypatch
+) -> None:
+    import subprocess
+    import sys
+
+    import bot.store
+
+    folder = write_record("a", {"S": "Ketamine raises blood pressure briefly."}).parent
+    ingest_paths(settings, [folder], embedder=counting)
+    reader = _open(settings, counting)
+    question = counting.embed_query("psilocybin for migraine headaches")
+    reads = _count_reads(reader, monkeypatch)
+    monkeypatch.setattr(bot.store, "QUIET_S", 3600.0)  # files changed within it: not quiet
+    reader.query(question, 2)
+    assert reads == ["generation", "count"]  # read every time
+    reader.query(question, 2)
+    assert reads == ["generation", "count"] * 2
+
+    monkeypatch.setattr(bot.store, "QUIET_S", 0.0)  # files untouched since count as quiet now
+    reader.query(question, 2)
+    reads.clear()
+    assert [p.chunk_id for p in reader.query(question, 2)] == ["a:0"]
+    assert reads == []
+
+    write_record("b", {"S": "Psilocybin was tried for migraine headaches."})
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder), "--store", str(settings.store_dir), "--json"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(done.stdout)["added"] == 1, done.stderr
+    # Another process wrote: the files changed, so the reader reads and reopens at once.
+    assert [p.chunk_id for p in reader.query(question, 2)] == ["b:0", "a:0"]
+    assert "generation" in reads
+
+
 def test_query_skips_a_record_deleted_while_it_was_read(
     settings: Settings, write_record, counting, monkeypatch
 ) -> None:
