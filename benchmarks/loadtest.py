@@ -1,22 +1,30 @@
-"""A small asyncio + httpx load test against /api/ask on loopback.
+"""A small asyncio load test against /api/ask on loopback.
 
 Usage: python -m benchmarks.loadtest --url http://127.0.0.1:7860 [--clients 50] [--seconds 60]
        [--mix]   (70% of requests from a top-20 list, 30% asked once: a clinic's busy day)
+       [--client aiohttp|httpx]
+
+The clients run on the same cores as the server, so their own CPU is taken from the server's.
+aiohttp (the default) spends about 0.3 ms of CPU per request here; httpx spent about 2 ms,
+more than the server's 0.7 ms for an answer from the cache (docs/benchmarks.md, issue 15).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
+import json
 import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 
 from benchmarks.metrics import percentile
@@ -113,8 +121,7 @@ def _without(values: list[float], removed: list[float]) -> list[float]:
 
 
 async def _client(
-    http: httpx.AsyncClient,
-    url: str,
+    post: Callable[[str], Awaitable[tuple[int, dict[str, Any]]]],
     questions: Iterable[str],
     deadline: float,
     result: LoadResult,
@@ -124,21 +131,22 @@ async def _client(
             return
         start = time.perf_counter()
         try:
-            response = await http.post(url, json={"question": question})
-            if response.status_code == 200:
-                ms = (time.perf_counter() - start) * 1000
-                result.latencies_ms.append(ms)
-                if "cache" in (_json(response).get("timings_ms") or {}):
-                    result.cached_ms.append(ms)
-            else:
-                result.errors[f"HTTP {response.status_code}"] += 1
-        except httpx.HTTPError as exc:
+            status, body = await post(question)
+        except (TimeoutError, aiohttp.ClientError, httpx.HTTPError) as exc:
             result.errors[exc.__class__.__name__] += 1
+            continue
+        if status == 200:
+            ms = (time.perf_counter() - start) * 1000
+            result.latencies_ms.append(ms)
+            if "cache" in (body.get("timings_ms") or {}):
+                result.cached_ms.append(ms)
+        else:
+            result.errors[f"HTTP {status}"] += 1
 
 
-def _json(response: httpx.Response) -> dict[str, Any]:
+def _json(text: str) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json.loads(text)
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
@@ -151,22 +159,52 @@ async def run_load(
     questions: Sequence[str] = DEFAULT_QUESTIONS,
     timeout: float = 120.0,
     mix: Iterator[str] | None = None,
+    client: str = "aiohttp",
 ) -> LoadResult:
     """``clients`` clients asking in a loop: each cycles ``questions`` from its own offset, or
-    all draw from one shared ``mix`` stream (see realistic_mix)."""
+    all draw from one shared ``mix`` stream (see realistic_mix). ``client`` names the HTTP
+    library the clients use (aiohttp, or httpx to compare)."""
     result = LoadResult(clients=clients, seconds=seconds)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+    url = base_url.rstrip("/") + "/api/ask"
+    streams: list[Iterable[str]] = [
+        mix if mix is not None else itertools.islice(itertools.cycle(questions), i, None)
+        for i in range(clients)
+    ]
+    async with _poster(client, url, clients, timeout) as post:
         start = time.perf_counter()
         deadline = start + seconds
-        streams: list[Iterable[str]] = [
-            mix if mix is not None else itertools.islice(itertools.cycle(questions), i, None)
-            for i in range(clients)
-        ]
-        url = base_url.rstrip("/") + "/api/ask"
-        await asyncio.gather(*(_client(http, url, s, deadline, result) for s in streams))
+        await asyncio.gather(*(_client(post, s, deadline, result) for s in streams))
         result.seconds = time.perf_counter() - start
     return result
+
+
+@contextlib.asynccontextmanager
+async def _poster(
+    client: str, url: str, clients: int, timeout: float
+) -> AsyncIterator[Callable[[str], Awaitable[tuple[int, dict[str, Any]]]]]:
+    """A function that posts one question and returns the status and the JSON body, over
+    ``clients`` kept-alive connections."""
+    if client == "aiohttp":
+        connector = aiohttp.TCPConnector(limit=clients)
+        limit = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(connector=connector, timeout=limit) as session:
+
+            async def post_aiohttp(question: str) -> tuple[int, dict[str, Any]]:
+                async with session.post(url, json={"question": question}) as response:
+                    return response.status, _json(await response.text())
+
+            yield post_aiohttp
+    elif client == "httpx":
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+
+            async def post_httpx(question: str) -> tuple[int, dict[str, Any]]:
+                response = await http.post(url, json={"question": question})
+                return response.status_code, _json(response.text)
+
+            yield post_httpx
+    else:
+        raise ValueError(f"unknown load-test client {client!r}: use aiohttp or httpx")
 
 
 def load_mix_questions() -> list[str]:
@@ -182,9 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--mix", action="store_true", help="70%% top-20 / 30%% unique questions")
+    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp")
     args = parser.parse_args(argv)
     mix = realistic_mix(load_mix_questions()) if args.mix else None
-    result = asyncio.run(run_load(args.url, args.clients, args.seconds, mix=mix))
+    result = asyncio.run(
+        run_load(args.url, args.clients, args.seconds, mix=mix, client=args.client)
+    )
     for key, value in {**result.summary(), **result.split()}.items():
         print(f"{key:12s} {value}")
     for kind, count in result.errors.items():

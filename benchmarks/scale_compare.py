@@ -5,6 +5,7 @@ answers apart. Both checkouts read the same stores (this checkout's .painbot/); 
 derived files in its own cache folder.
 
 Usage: python -m benchmarks.scale_compare --base DIR [--rounds 2] [--clients 50] [--seconds 60]
+       [--http aiohttp,httpx] [--workers 1,2]
        [--parts cold,warm,cost,load]   (e.g. --parts warm: warm SciFact answers only, each
        round; cost: one computed answer of the load mix, in one process, per step)
        (DIR: e.g. `git worktree add /tmp/base <commit>` or `git archive <commit> | tar -x -C DIR`)
@@ -155,6 +156,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
+        "--workers", default="1", help="worker processes of the server under load, e.g. 1,2"
+    )
+    parser.add_argument(
+        "--http",
+        default="aiohttp",
+        help="the load test's client libraries, comma-separated (aiohttp, httpx): each runs "
+        "against a fresh server of each tree",
+    )
+    parser.add_argument(
         "--parts", default="cold,warm,cost,load", help="which measurements, comma-separated"
     )
     args = parser.parse_args(argv)
@@ -195,17 +205,28 @@ def main(argv: list[str] | None = None) -> int:
                 f"mean {sum(times) / len(times):.0f} / p50 {_p(times, 50):.0f} / p95 "
                 f"{_p(times, 95):.0f} ms; per step (mean ms): {per_step}",
             )
-    for name, tree in trees.items() if "load" in parts else ():
-        server = start(tree, SHIPPED)
+    runs = [
+        (w, h, n, t)
+        for w in args.workers.split(",")
+        for h in args.http.split(",")
+        for n, t in trees.items()
+    ]
+    for workers, http, name, tree in runs if "load" in parts else ():
+        server = start(tree, SHIPPED, {"PAINBOT_WORKERS": workers})
+        if workers != "1":
+            time.sleep(15)  # the first answer came from one worker; let the others load too
         try:
             mix = realistic_mix(load_mix_questions())
-            load = asyncio.run(run_load(server.url, args.clients, args.seconds, mix=mix))
+            load = asyncio.run(
+                run_load(server.url, args.clients, args.seconds, mix=mix, client=http)
+            )
         finally:
             server.stop()
         s, split = load.summary(), load.split()
         apart = ", ".join(f"{k} {v:.0f}" for k, v in split.items())
         note(
-            f"load {args.clients} clients x {args.seconds:.0f} s, mix, {name}",
+            f"load {args.clients} clients x {args.seconds:.0f} s, mix, {workers} worker(s), "
+            f"{http} client, {name}",
             f"{s['req_per_s']} req/s, p50 {s['p50']:.0f} / p95 {s['p95']:.0f} / p99 "
             f"{s['p99']:.0f} ms, {s['cached']} of {s['ok']} cached ({apart}), "
             f"errors {s['errors']} {dict(load.errors) or ''}",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
+import pytest
 import uvicorn
 from fastapi import FastAPI, HTTPException
 
@@ -22,7 +24,17 @@ def _serve(app: FastAPI) -> tuple[uvicorn.Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def test_load_counts_answers_and_errors() -> None:
+def _in_own_thread(run: Callable[[], LoadResult]) -> LoadResult:
+    """Own thread: the session's Playwright fixture keeps an event loop running in this one."""
+    box: list[LoadResult] = []
+    runner = threading.Thread(target=lambda: box.append(run()))
+    runner.start()
+    runner.join(timeout=30)
+    return box[0]
+
+
+@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+def test_load_counts_answers_and_errors(client: str) -> None:
     app = FastAPI()
     calls = {"n": 0}
 
@@ -37,14 +49,9 @@ def test_load_counts_answers_and_errors() -> None:
 
     server, url = _serve(app)
     try:
-        # Own thread: the session's Playwright fixture keeps an event loop running in this one.
-        box: list[LoadResult] = []
-        runner = threading.Thread(
-            target=lambda: box.append(asyncio.run(run_load(url, clients=4, seconds=1.0)))
+        result = _in_own_thread(
+            lambda: asyncio.run(run_load(url, clients=4, seconds=1.0, client=client))
         )
-        runner.start()
-        runner.join(timeout=30)
-        result = box[0]
     finally:
         server.should_exit = True
     summary = result.summary()
@@ -54,6 +61,12 @@ def test_load_counts_answers_and_errors() -> None:
     odd_ok = sum(1 for n in range(1, calls["n"] + 1) if n % 2 and n % 5)
     assert 0 < summary["cached"] == odd_ok and summary["cached"] < summary["ok"]
     assert {"cached_p50", "cached_p95", "computed_p50", "computed_p95"} <= set(result.split())
+
+
+def test_load_counts_a_refused_connection_as_an_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    result = _in_own_thread(lambda: asyncio.run(run_load(url, clients=2, seconds=0.3)))
+    assert result.latencies_ms == [] and sum(result.errors.values()) > 0
 
 
 def test_realistic_mix_is_mostly_the_top_20_and_otherwise_never_repeats() -> None:
