@@ -282,6 +282,7 @@ def _asked_pieces(text: str) -> list[tuple[str, bool]]:
 
 def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabulary) -> list[Term]:
     out = []
+    phrased = _lay_phrase_words(text, lexicon, vocabulary)
     for token in _WORD.findall(text):
         word = token if token in vocabulary.stopwords else _CLITIC.sub("", token)
         if word in vocabulary.stopwords or len(word) < 2 or word.isdigit():
@@ -290,7 +291,7 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
             continue
         corrected = (lexicon.correct(word) if lexicon else None) or ""
         spelled = corrected or word
-        known = lexicon is not None and _known(spelled, lexicon, vocabulary)
+        known = lexicon is not None and (word in phrased or _known(spelled, lexicon, vocabulary))
         if lexicon is not None and not known:
             # A typo of a common word ("actualy", "dangerus") is that word: maybe a stopword or
             # a lay word, never a rare one.
@@ -306,6 +307,19 @@ def _terms(text: str, asked: bool, lexicon: Lexicon | None, vocabulary: Vocabula
                 spelled = corrected = common
         out.append(Term(word, stem(spelled), specificity(spelled), corrected, asked, known))
     return out
+
+
+def _lay_phrase_words(text: str, lexicon: Lexicon | None, vocabulary: Vocabulary) -> set[str]:
+    """The words of each lay phrase in the text ("in recovery", "word of mouth") whose
+    sources' words the corpus uses: known, as a one-word lay term is."""
+    if lexicon is None:
+        return set()
+    return {
+        word
+        for match in vocabulary.lay_pattern.finditer(text.lower())
+        if " " in match.group(0) and _known(match.group(0), lexicon, vocabulary)
+        for word in _WORD.findall(match.group(0))
+    }
 
 
 def _negated_stopword(word: str, vocabulary: Vocabulary) -> bool:
