@@ -18,8 +18,17 @@ from bot.config import ComposeWeights
 from bot.embeddings import Vectors
 from bot.glossary import words_in
 from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
-from bot.lead import AnswerAids, Lead, caveats_of, claims_in, lead_of
+from bot.lead import (
+    AnswerAids,
+    Lead,
+    caveats_of,
+    claims_in,
+    lead_of,
+    restated_claim,
+    showable,
+)
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
+from bot.plain import PlainSentence
 from bot.types import AnswerPart, Citation, GlossaryEntry, Passage, PlainPoint
 from bot.understand import QuestionAnalysis
 from bot.vector_cache import VectorCache
@@ -199,6 +208,8 @@ def compose_answer(
     else:
         chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
     chosen, uncovered = _cover_parts(lead, chosen, candidates)
+    if aids is not None and aids.plain:
+        chosen = _claims_with_status(aids, chosen, passages)
     uncovered = [*(prompts.PART_NOT_COVERED.format(part=p) for p in not_covered), *uncovered]
     if aids is not None and aids.plain:
         lead = _with_claim_caveats(aids, lead, chosen, passages)
@@ -257,6 +268,30 @@ def _with_claim_caveats(
     # the lead does not bring its caveats again).
     extra = [s for s in caveats_of(aids, claims, retrieved) if s not in claims and s not in have]
     return lead_of(aids, [*have, *extra], retrieved) if extra else lead
+
+
+def _claims_with_status(
+    aids: AnswerAids, chosen: Sequence[_Candidate], passages: Sequence[Passage]
+) -> list[_Candidate]:
+    """``chosen`` without the quoted claims resting on a reference whose status note (not
+    checked, or mislabelled) cannot be shown with them. The author's "a pivotal 2020 study
+    showed lasting relief" needs "that source has not been checked"; quoted alone, a blind
+    review read it as a checked finding (question batch 24). A claim whose missing caveats are
+    only limits stays: "most studies were small" under "what is an NMDA receptor antagonist?"
+    answers nothing asked."""
+    retrieved = {p.chunk_id: p for p in passages}
+    by_id = aids.by_id()
+
+    def status_shown(claim: PlainSentence) -> bool:
+        notes = [by_id[c] for c in claim.caveats if c in by_id and by_id[c].role == "status"]
+        return all(showable(aids, note, retrieved, with_caveats=False) for note in notes)
+
+    return [
+        c
+        for c in chosen
+        if (claim := restated_claim(aids, c.passage, c.sentence, c.vector)) is None
+        or status_shown(claim)
+    ]
 
 
 def _cover_parts(

@@ -593,30 +593,37 @@ def claims_in(
     needs_own_caveats)."""
     out: list[PlainSentence] = []
     for passage, sentence, vector in quoted:
-        key = (passage.source_id, passage.section.strip().lower())
-        # The one plain sentence of its section that restates it, if any, by meaning and
-        # shared words as the plain-language check scores support: a quoted claim brings
-        # that sentence's caveats, not those of every claim of the section that reads a
-        # little alike.
-        same_section = [i for i, s in enumerate(aids.plain) if key in s.backed_by_lower()]
-        if not same_section:
-            continue
-        sims = aids.vectors[same_section] @ vector.reshape(-1)
-        fits = [
-            COSINE_WEIGHT * float(sim) + OVERLAP_WEIGHT * word_overlap(aids.plain[i].text, sentence)
-            for i, sim in zip(same_section, sims, strict=True)
-        ]
-        best = int(np.argmax(fits))
-        s = aids.plain[same_section[best]]
-        if (
-            float(sims[best]) >= min_similarity
-            and s.caveats
-            and needs_own_caveats(s)
-            and s not in out
-            and showable(aids, s, retrieved)
-        ):
+        s = restated_claim(aids, passage, sentence, vector, min_similarity)
+        if s is not None and s not in out and showable(aids, s, retrieved):
             out.append(s)
     return out
+
+
+def restated_claim(
+    aids: AnswerAids,
+    passage: Passage,
+    sentence: str,
+    vector: Vectors,
+    min_similarity: float = 0.6,
+) -> PlainSentence | None:
+    """The plain claim or benefit with caveats that restates a quoted sentence, if any: the
+    closest plain sentence of the same section, by meaning and shared words as the
+    plain-language check scores support (a quoted claim brings that sentence's caveats, not
+    those of every claim of the section that reads a little alike)."""
+    key = (passage.source_id, passage.section.strip().lower())
+    same_section = [i for i, s in enumerate(aids.plain) if key in s.backed_by_lower()]
+    if not same_section:
+        return None
+    sims = aids.vectors[same_section] @ vector.reshape(-1)
+    fits = [
+        COSINE_WEIGHT * float(sim) + OVERLAP_WEIGHT * word_overlap(aids.plain[i].text, sentence)
+        for i, sim in zip(same_section, sims, strict=True)
+    ]
+    best = int(np.argmax(fits))
+    s = aids.plain[same_section[best]]
+    if float(sims[best]) >= min_similarity and s.caveats and needs_own_caveats(s):
+        return s
+    return None
 
 
 __all__ = [
@@ -631,6 +638,7 @@ __all__ = [
     "named_in",
     "plain_lead",
     "required_caveats",
+    "restated_claim",
     "score_plain",
     "shown_backing",
     "with_caveats",

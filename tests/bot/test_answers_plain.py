@@ -208,3 +208,37 @@ def test_a_question_about_a_named_source_fetches_that_sources_summary(corpus_bot
     )
     lead = " ".join(p.text for p in answer.plain)
     assert "news report" in lead and "not a research paper" in lead
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "The article keeps saying 'sustained' relief. Does ketamine actually help long term, or "
+        "does it wear off?",
+        "Is the pivotal study in Pain Medicine real?",
+        "does ketamine help fibromyalgia",
+        "what is an NMDA receptor antagonist?",
+    ],
+)
+def test_a_quoted_claim_resting_on_an_unchecked_reference_shows_its_status(  # type: ignore[no-untyped-def]
+    corpus_bot, question: str
+) -> None:
+    """An author's claim quoted from the article comes with the note on the reference it rests
+    on (not checked, or mislabelled), or is not quoted: alone it reads as a checked finding."""
+    from bot.lead import restated_claim
+
+    answer = corpus_bot.answer(question)
+    assert answer.verdict is Verdict.ANSWERED
+    by_id = corpus_bot.aids.by_id()
+    for part in answer.parts:
+        for sentence, n in part.items:
+            citation = answer.citations[n - 1]
+            passage = next(
+                p for p in corpus_bot.store.all_passages() if p.text == citation.passage
+            )
+            vector = corpus_bot.embedder.embed_query(sentence)
+            claim = restated_claim(corpus_bot.aids, passage, sentence, vector)
+            if claim is None:
+                continue
+            for note in (by_id[c] for c in claim.caveats if by_id[c].role == "status"):
+                assert note.text in answer.text, (sentence, note.id)
