@@ -282,27 +282,34 @@ def test_moved_folder_updates_paths_without_embedding(
     assert [p.source_id for p in store.all_passages()] == ["a"]
 
 
-def test_reader_sees_changes_made_by_another_process(
-    settings: Settings, write_record, counting
-) -> None:
+def _ingest_in_another_process(settings: Settings, folder: Path) -> dict[str, object]:
+    """`python -m ingest FOLDER` into the test's store, as a maintainer runs it beside the app;
+    its JSON report."""
     import subprocess
     import sys
 
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder), "--store", str(settings.store_dir), "--json"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout)
+    return report
+
+
+def test_reader_sees_changes_made_by_another_process(
+    settings: Settings, write_record, counting
+) -> None:
     folder = write_record("a", {"S": "Ketamine raises blood pressure briefly."}).parent
     ingest_paths(settings, [folder], embedder=counting)
     reader = _open(settings, counting)
     question = counting.embed_query("psilocybin for migraine headaches")
     assert [p.chunk_id for p in reader.query(question, 2)] == ["a:0"]
     write_record("b", {"S": "Psilocybin was tried for migraine headaches."})
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder), "--store", str(settings.store_dir), "--json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert json.loads(done.stdout)["added"] == 1, done.stderr
+    assert _ingest_in_another_process(settings, folder)["added"] == 1
     assert [p.chunk_id for p in reader.query(question, 2)] == ["b:0", "a:0"]
     assert {p.chunk_id for p in reader.all_passages()} == {"a:0", "b:0"}
 
@@ -321,9 +328,6 @@ def _count_reads(store: ChunkStore, monkeypatch) -> list[str]:  # type: ignore[n
 def test_a_quiet_store_is_not_read_again_until_its_files_change(
     settings: Settings, write_record, counting, monkeypatch
 ) -> None:
-    import subprocess
-    import sys
-
     import bot.store
 
     folder = write_record("a", {"S": "Ketamine raises blood pressure briefly."}).parent
@@ -344,15 +348,7 @@ def test_a_quiet_store_is_not_read_again_until_its_files_change(
     assert reads == []
 
     write_record("b", {"S": "Psilocybin was tried for migraine headaches."})
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder), "--store", str(settings.store_dir), "--json"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert json.loads(done.stdout)["added"] == 1, done.stderr
+    assert _ingest_in_another_process(settings, folder)["added"] == 1
     # Another process wrote: the files changed, so the reader reads and reopens at once.
     assert [p.chunk_id for p in reader.query(question, 2)] == ["b:0", "a:0"]
     assert "generation" in reads
