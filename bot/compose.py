@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot import prompts
-from bot.citations import is_article, is_checked_finding, is_news, is_verified, make_citation
+from bot.citations import (
+    ARTICLE_ID,
+    is_article,
+    is_checked_finding,
+    is_news,
+    is_verified,
+    make_citation,
+)
 from bot.config import ComposeWeights
 from bot.embeddings import Vectors
 from bot.glossary import words_in
@@ -28,10 +35,10 @@ from bot.lead import (
     showable,
 )
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
-from bot.plain import PlainSentence
 from bot.types import AnswerPart, Citation, GlossaryEntry, Passage, PlainPoint
 from bot.understand import QuestionAnalysis
 from bot.vector_cache import VectorCache
+from bot.vocabulary import Vocabulary
 
 # Sections that list or describe sources rather than say anything about pain care.
 _SKIPPED_SECTIONS = frozenset(["references"])
@@ -209,7 +216,7 @@ def compose_answer(
         chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
     chosen, uncovered = _cover_parts(lead, chosen, candidates)
     if aids is not None and aids.plain:
-        chosen = _claims_with_status(aids, chosen, passages)
+        chosen = _claims_with_status(aids, chosen, passages, lexicon.vocabulary)
     uncovered = [*(prompts.PART_NOT_COVERED.format(part=p) for p in not_covered), *uncovered]
     if aids is not None and aids.plain:
         lead = _with_claim_caveats(aids, lead, chosen, passages)
@@ -271,26 +278,43 @@ def _with_claim_caveats(
 
 
 def _claims_with_status(
-    aids: AnswerAids, chosen: Sequence[_Candidate], passages: Sequence[Passage]
+    aids: AnswerAids,
+    chosen: Sequence[_Candidate],
+    passages: Sequence[Passage],
+    vocabulary: Vocabulary,
 ) -> list[_Candidate]:
     """``chosen`` without the quoted claims resting on a reference whose status note (not
     checked, or mislabelled) cannot be shown with them. The author's "a pivotal 2020 study
     showed lasting relief" needs "that source has not been checked"; quoted alone, a blind
-    review read it as a checked finding (question batch 24). A claim whose missing caveats are
-    only limits stays: "most studies were small" under "what is an NMDA receptor antagonist?"
-    answers nothing asked."""
+    review read it as a checked finding (question batch 24). A quoted sentence of the article
+    rests on each reference it names (corpus/vocabulary.toml [[source_name]]: "an earlier study
+    in Current Opinion in Anesthesiology") and on the claim that restates it. A claim whose
+    missing caveats are only limits stays: "most studies were small" under "what is an NMDA
+    receptor antagonist?" answers nothing asked."""
     retrieved = {p.chunk_id: p for p in passages}
     by_id = aids.by_id()
+    # The status notes the article's own claims carry, per reference they rest on.
+    notes_of: dict[str, set[str]] = {}
+    for s in aids.plain:
+        if s.source_id == ARTICLE_ID:
+            for c in s.caveats:
+                if c in by_id and by_id[c].role == "status":
+                    notes_of.setdefault(by_id[c].source_id, set()).add(c)
 
-    def status_shown(claim: PlainSentence) -> bool:
-        notes = [by_id[c] for c in claim.caveats if c in by_id and by_id[c].role == "status"]
-        return all(showable(aids, note, retrieved, with_caveats=False) for note in notes)
+    def needed(c: _Candidate) -> set[str]:
+        claim = restated_claim(aids, c.passage, c.sentence, c.vector)
+        notes = {
+            n for n in (claim.caveats if claim else ()) if n in by_id and by_id[n].role == "status"
+        }
+        if is_article(c.passage):
+            for source in vocabulary.sources_named(c.sentence.lower()):
+                notes |= notes_of.get(source, set())
+        return notes
 
     return [
         c
         for c in chosen
-        if (claim := restated_claim(aids, c.passage, c.sentence, c.vector)) is None
-        or status_shown(claim)
+        if all(showable(aids, by_id[n], retrieved, with_caveats=False) for n in needed(c))
     ]
 
 

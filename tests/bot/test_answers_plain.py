@@ -242,3 +242,19 @@ def test_a_quoted_claim_resting_on_an_unchecked_reference_shows_its_status(  # t
                 continue
             for note in (by_id[c] for c in claim.caveats if by_id[c].role == "status"):
                 assert note.text in answer.text, (sentence, note.id)
+
+
+def test_a_quote_naming_a_mislabelled_reference_comes_with_the_correction(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """The author's "earlier study in Current Opinion in Anesthesiology" is the mislabelled
+    2018 guideline: quoted, it needs that note even when the claim it reads like best (how
+    ketamine calms central sensitization) carries none."""
+    answer = corpus_bot.answer(
+        "My wife's pain specialist keeps telling her she has 'central sensitization', and this "
+        "article mentions it too. In plain English, what is it, and how is ketamine supposed to "
+        "help with it?"
+    )
+    assert answer.verdict is Verdict.ANSWERED
+    assert "central sensitization" in answer.text.lower()
+    note = corpus_bot.aids.by_id()["guideline-mislabel"].text
+    if "Current Opinion in Anesthesiology" in answer.text:
+        assert note in answer.text
