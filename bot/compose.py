@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from bot import prompts
 from bot.citations import (
-    ARTICLE_ID,
     is_article,
     is_checked_finding,
     is_news,
@@ -293,13 +292,6 @@ def _claims_with_status(
     receptor antagonist?" answers nothing asked."""
     retrieved = {p.chunk_id: p for p in passages}
     by_id = aids.by_id()
-    # The status notes the article's own claims carry, per reference they rest on.
-    notes_of: dict[str, set[str]] = {}
-    for s in aids.plain:
-        if s.source_id == ARTICLE_ID:
-            for c in s.caveats:
-                if c in by_id and by_id[c].role == "status":
-                    notes_of.setdefault(by_id[c].source_id, set()).add(c)
 
     def needed(c: _Candidate) -> set[str]:
         claim = restated_claim(aids, c.passage, c.sentence, c.vector)
@@ -308,7 +300,7 @@ def _claims_with_status(
         }
         if is_article(c.passage):
             for source in vocabulary.sources_named(c.sentence.lower()):
-                notes |= notes_of.get(source, set())
+                notes |= aids.article_status_notes.get(source, frozenset())
         return notes
 
     return [

@@ -189,6 +189,19 @@ class AnswerAids:
         return MappingProxyType({s.id: s for s in self.plain})
 
     @cached_property
+    def article_status_notes(self) -> Mapping[str, frozenset[str]]:
+        """Per reference, the ids of its status notes (not checked, mislabelled) that the
+        article's own claims carry: a quoted sentence naming that reference needs them."""
+        by_id = self._by_id
+        notes: dict[str, set[str]] = {}
+        for s in self.plain:
+            if s.source_id == ARTICLE_ID:
+                for c in s.caveats:
+                    if c in by_id and by_id[c].role == "status":
+                        notes.setdefault(by_id[c].source_id, set()).add(c)
+        return MappingProxyType({k: frozenset(v) for k, v in notes.items()})
+
+    @cached_property
     def plain_words(self) -> frozenset[str]:
         """Every word the plain layer is read with (sentences, sources' titles, sections)."""
         return frozenset().union(*self.context_terms)
