@@ -193,10 +193,10 @@ class CrisisRouter:
         alarm = bool(self.head.alarms(message_scores(crisis_probs, is_long))[0])
         floor_who = self.floor.match(deleet(normalise(message)))
         language = detect_language(message)
-        # Whose danger, from the readings over their bars (the most alarming one when the
-        # message stage alarms with none over its bar).
-        alarming = probs[margins >= 0] if bool((margins >= 0).any()) else probs[top][None]
-        share = other_share(alarming) if alarm else 0.0
+        # Whose danger, from every reading of every piece: a piece under its bar still says
+        # who is described ("She's barely rousable, pupils pinpoint" in a nurse's message whose
+        # whole reads as her own danger).
+        share = other_share(probs.reshape(-1, probs.shape[-1])) if alarm else 0.0
         if floor_who != "none":
             who: Who = floor_who
             # The floor's phrase and the model may read different people ("my son says he wants
@@ -224,10 +224,12 @@ def message_scores(crisis_probs: np.ndarray, is_long: bool) -> np.ndarray:
 
 
 def other_share(rows: np.ndarray) -> float:
-    """Of the self and other probability over every alarming reading of the message's pieces,
-    the share that reads someone else's danger. Pooled, not taken from the most alarming piece
+    """Of the self and other probability over every reading of the message's pieces, the
+    share that reads someone else's danger. Pooled, not taken from the most alarming piece
     alone: words of despair that the asker quotes from someone else read as the asker's own,
-    while the message's other alarming pieces read that person's danger."""
+    while the message's other pieces read that person's danger. Over all pieces, not only
+    those over their bars: on the 1200 crisis messages of safety batches 1-21 this changed one
+    reply, a nurse's patient read as the nurse's own danger (docs/benchmarks.md)."""
     other = float(rows[:, CLASSES.index("other")].sum())
     own = float(rows[:, CLASSES.index("self")].sum())
     return other / (other + own) if other + own > 0 else 0.0
