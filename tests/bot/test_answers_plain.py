@@ -233,9 +233,7 @@ def test_a_quoted_claim_resting_on_an_unchecked_reference_shows_its_status(  # t
     for part in answer.parts:
         for sentence, n in part.items:
             citation = answer.citations[n - 1]
-            passage = next(
-                p for p in corpus_bot.store.all_passages() if p.text == citation.passage
-            )
+            passage = next(p for p in corpus_bot.store.all_passages() if p.text == citation.passage)
             vector = corpus_bot.embedder.embed_query(sentence)
             claim = restated_claim(corpus_bot.aids, passage, sentence, vector)
             if claim is None:
