@@ -28,12 +28,12 @@ from bot.lead import (
     AnswerAids,
     Lead,
     caveats_of,
-    claims_in,
     lead_of,
     restated_claim,
     showable,
 )
 from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
+from bot.plain import PlainSentence
 from bot.types import AnswerPart, Citation, GlossaryEntry, Passage, PlainPoint
 from bot.understand import QuestionAnalysis
 from bot.vector_cache import VectorCache
@@ -214,11 +214,14 @@ def compose_answer(
     else:
         chosen = _select(candidates, max_sentences, weights.keep_within, weights.min_relevance)
     chosen, uncovered = _cover_parts(lead, chosen, candidates)
-    if aids is not None and aids.plain:
-        chosen = _claims_with_status(aids, chosen, passages, lexicon.vocabulary)
     uncovered = [*(prompts.PART_NOT_COVERED.format(part=p) for p in not_covered), *uncovered]
     if aids is not None and aids.plain:
-        lead = _with_claim_caveats(aids, lead, chosen, passages)
+        # Each quote's plain restatement, read once: it decides whether the quote can be shown
+        # and which caveats it brings.
+        quoted = [(c, restated_claim(aids, c.passage, c.sentence, c.vector)) for c in chosen]
+        quoted = _claims_with_status(aids, quoted, passages, lexicon.vocabulary)
+        chosen = [c for c, _ in quoted]
+        lead = _with_claim_caveats(aids, lead, [s for _, s in quoted if s], passages)
     if lead:
         chosen = _dedupe(chosen + _backing_sentences(lead, chosen, cache))
     if not chosen:
@@ -260,16 +263,18 @@ def compose_answer(
 
 
 def _with_claim_caveats(
-    aids: AnswerAids, lead: Lead, chosen: Sequence[_Candidate], passages: Sequence[Passage]
+    aids: AnswerAids, lead: Lead, restated: Sequence[PlainSentence], passages: Sequence[Passage]
 ) -> Lead:
-    """``lead`` plus the caveats of the quoted claims (a quoted benefit brings its limit)."""
+    """``lead`` plus the caveats of the quoted claims (``restated``: the plain claims that
+    restate them): a quoted benefit brings its limit even when no plain sentence leads, when
+    the claim can be shown (a quoted risk does not bring the who-should-not list:
+    needs_own_caveats)."""
     retrieved = {p.chunk_id: p for p in passages}
     have = list(lead.sentences)
-    claims = [
-        s
-        for s in claims_in(aids, [(c.passage, c.sentence, c.vector) for c in chosen], retrieved)
-        if s not in have
-    ]
+    claims: list[PlainSentence] = []
+    for s in restated:
+        if s not in claims and s not in have and showable(aids, s, retrieved):
+            claims.append(s)
     # Only the quoted claims' caveats: the lead's own were chosen with it (a caveat already in
     # the lead does not bring its caveats again).
     extra = [s for s in caveats_of(aids, claims, retrieved) if s not in claims and s not in have]
@@ -278,12 +283,13 @@ def _with_claim_caveats(
 
 def _claims_with_status(
     aids: AnswerAids,
-    chosen: Sequence[_Candidate],
+    quoted: Sequence[tuple[_Candidate, PlainSentence | None]],
     passages: Sequence[Passage],
     vocabulary: Vocabulary,
-) -> list[_Candidate]:
-    """``chosen`` without the quoted claims resting on a reference whose status note (not
-    checked, or mislabelled) cannot be shown with them. The author's "a pivotal 2020 study
+) -> list[tuple[_Candidate, PlainSentence | None]]:
+    """``quoted`` (each quote with the plain claim that restates it) without the quoted
+    claims resting on a reference whose status note (not checked, or mislabelled) cannot be
+    shown with them. The author's "a pivotal 2020 study
     showed lasting relief" needs "that source has not been checked"; quoted alone, a blind
     review read it as a checked finding (question batch 24). A quoted sentence of the article
     rests on each reference it names (corpus/vocabulary.toml [[source_name]]: "an earlier study
@@ -293,8 +299,7 @@ def _claims_with_status(
     retrieved = {p.chunk_id: p for p in passages}
     by_id = aids.by_id()
 
-    def needed(c: _Candidate) -> set[str]:
-        claim = restated_claim(aids, c.passage, c.sentence, c.vector)
+    def needed(c: _Candidate, claim: PlainSentence | None) -> set[str]:
         notes = {
             n for n in (claim.caveats if claim else ()) if n in by_id and by_id[n].role == "status"
         }
@@ -304,9 +309,9 @@ def _claims_with_status(
         return notes
 
     return [
-        c
-        for c in chosen
-        if all(showable(aids, by_id[n], retrieved, with_caveats=False) for n in needed(c))
+        (c, claim)
+        for c, claim in quoted
+        if all(showable(aids, by_id[n], retrieved, with_caveats=False) for n in needed(c, claim))
     ]
 
 

@@ -594,24 +594,6 @@ def lead_of(
     return Lead(tuple(sentences), backing, vectors)
 
 
-def claims_in(
-    aids: AnswerAids,
-    quoted: Sequence[tuple[Passage, str, Vectors]],
-    retrieved: Mapping[str, Passage],
-    min_similarity: float = 0.6,
-) -> list[PlainSentence]:
-    """Showable plain sentences that restate a quoted claim or benefit (the closest of the
-    same section, close enough) and carry caveats: a quoted benefit brings its limit even when
-    no plain sentence leads (a quoted risk does not bring the who-should-not list:
-    needs_own_caveats)."""
-    out: list[PlainSentence] = []
-    for passage, sentence, vector in quoted:
-        s = restated_claim(aids, passage, sentence, vector, min_similarity)
-        if s is not None and s not in out and showable(aids, s, retrieved):
-            out.append(s)
-    return out
-
-
 def restated_claim(
     aids: AnswerAids,
     passage: Passage,
@@ -645,7 +627,6 @@ __all__ = [
     "ScoredPlain",
     "caveats_of",
     "choose_lead",
-    "claims_in",
     "lead_of",
     "linked_chunks",
     "named_in",
