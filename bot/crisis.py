@@ -194,8 +194,8 @@ class CrisisRouter:
         floor_who = self.floor.match(deleet(normalise(message)))
         language = detect_language(message)
         # Whose danger, from every reading of every piece: a piece under its bar still says
-        # who is described ("She's barely rousable, pupils pinpoint" in a nurse's message whose
-        # whole reads as her own danger).
+        # who is described (a carer's account of the patient, in a message whose whole reads
+        # as the carer's own danger).
         share = other_share(probs.reshape(-1, probs.shape[-1])) if alarm else 0.0
         if floor_who != "none":
             who: Who = floor_who
