@@ -235,12 +235,22 @@ def other_share(rows: np.ndarray) -> float:
     return other / (other + own) if other + own > 0 else 0.0
 
 
+OWN_DANGER_BELOW = 1 / 4
+"""Under this share of readings about someone else, the asker's own reply alone. Set low on
+purpose: "both" costs an asker in danger one extra paragraph (their own reply still follows),
+while "self" leaves a carer without "call 911 for them now". Of the 1305 labelled crisis
+messages of the safety sets (batches 1-22, training and hold-out), no one else's emergency
+read below 0.32, and 2 of 955 of the asker's own read between a quarter and a third
+(docs/benchmarks.md)."""
+
+
 def whose_danger(share: float) -> Who:
-    """Whose danger: a clear majority of the alarming readings decides; between a third and
-    two thirds it is unclear, and both replies are shown (someone else's first)."""
+    """Whose danger: a clear majority of the alarming readings decides; between
+    OWN_DANGER_BELOW and two thirds it is unclear, and both replies are shown (someone
+    else's first)."""
     if share > 2 / 3:
         return "other"
-    if share < 1 / 3:
+    if share < OWN_DANGER_BELOW:
         return "self"
     return "both"
 
