@@ -25,7 +25,7 @@ from bot.citations import ARTICLE_ID, is_article, is_checked_finding, is_news
 from bot.embeddings import Embedder, Vectors
 from bot.glossary import load_glossary
 from bot.grounding import COSINE_WEIGHT, OVERLAP_WEIGHT, word_overlap
-from bot.lexicon import Lexicon, about_another_drug, question_terms, terms
+from bot.lexicon import Lexicon, about_another_drug, drug_families_in, question_terms, terms
 from bot.plain import UNCITED, PlainRefusal, PlainSentence, check_plain, load_names, load_plain
 from bot.question_kind import KindClassifier
 from bot.sentences import split_sentences
@@ -64,6 +64,8 @@ once the passages behind a lead are fetched by link (every chosen sentence can t
 with its caveats): 2 gave sentence precision 0.863 against 0.818 for 3, with every needed
 caveat shown in both (docs/benchmarks.md)."""
 MAX_CAVEATS = 6
+EFFECT_KIND = "does_it_work"
+"""The question kind (corpus/question_kinds.toml) whose drugs each get their own sentence."""
 _CAUTION_ROLES = frozenset(["caution", "risk"])
 _CARRIES_CAVEATS = frozenset(["claim", "benefit"])
 
@@ -182,6 +184,11 @@ class AnswerAids:
     def sources(self) -> frozenset[str]:
         """Ids of the sources the plain layer sums up."""
         return frozenset(s.source_id for s in self.plain)
+
+    @cached_property
+    def position(self) -> Mapping[str, int]:
+        """Each plain sentence's index in ``plain`` (and in ``vectors``, ``context_terms``)."""
+        return MappingProxyType({s.id: i for i, s in enumerate(self.plain)})
 
     @cached_property
     def _by_id(self) -> Mapping[str, PlainSentence]:
@@ -481,6 +488,33 @@ def names_unplain_topic(aids: AnswerAids, analysis: QuestionAnalysis, lexicon: L
     )
 
 
+def per_drug(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    kinds: Sequence[str],
+    scored: Sequence[ScoredPlain],
+    lexicon: Lexicon,
+) -> list[list[ScoredPlain]]:
+    """For a question whether two drug families or more work ("ketamine or psychedelics for
+    phantom limb pain?"), for each: the scored sentences about it alone whose subject the
+    question names. Each family's best one answers as a part would: read together, the family with
+    more sentences near the question filled the lead, and the other's finding on the very
+    condition asked about was left out. A sentence about both ("ketamine is not a classic
+    psychedelic") is no family's own; and what they are ("is ketamine a psychedelic?") is
+    answered as before: every family's sentence naming "psychedelic" was padding there."""
+    if len(analysis.drugs) < 2 or EFFECT_KIND not in kinds:
+        return []
+    named = named_in(aids, asked_text(analysis))
+    return [
+        [
+            c
+            for c in scored
+            if c.sentence.id in named and _families(aids, c.sentence, lexicon) == {drug}
+        ]
+        for drug in sorted(analysis.drugs)
+    ]
+
+
 def linked_chunks(
     aids: AnswerAids,
     analysis: QuestionAnalysis,
@@ -502,15 +536,15 @@ def linked_chunks(
     ("Is Psychedelics Today even a scientific source?": its words are about that source)."""
     if names_unplain_topic(aids, analysis, lexicon) and not analysis.sources & aids.sources:
         return []
-    chosen = [
-        c.sentence
-        for c in choose_lead(score_plain(aids, analysis, vector, kinds, lexicon, personal))
-    ]
+    scored = score_plain(aids, analysis, vector, kinds, lexicon, personal)
+    chosen = [c.sentence for c in choose_lead(scored)]
     for part, pv in zip(analysis.parts, part_vectors, strict=True):
-        scored = score_plain(
+        part_scored = score_plain(
             aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
         )
-        chosen += [c.sentence for c in choose_lead(scored)[:1]]
+        chosen += [c.sentence for c in choose_lead(part_scored)[:1]]
+    for own in per_drug(aids, analysis, kinds, scored, lexicon):
+        chosen += [c.sentence for c in choose_lead(own)[:1]]
     out: list[str] = []
     for sentence in chosen:
         out += [c for c in needed_chunks(aids, sentence) or () if c not in out]
@@ -552,6 +586,10 @@ def plain_lead(
             chosen += [answers[0]] if answers[0] not in chosen else []
         else:
             open_parts.append((part, pv))
+    for own in per_drug(aids, analysis, kinds, scored, lexicon):
+        answers = best(own)
+        if answers and answers[0] not in chosen:
+            chosen.append(answers[0])
     shown = with_caveats(aids, chosen, retrieved, named_in(aids, analysis.text))
     # What answers the question comes first: the chosen sentences, and any caveat that scores
     # close to them (a claim's checked finding on the very thing asked: RELATED_WITHIN).
@@ -570,6 +608,11 @@ def plain_lead(
         )
     )
     return replace(lead_of(aids, shown, retrieved), open_parts=tuple(open_parts))
+
+
+def _families(aids: AnswerAids, sentence: PlainSentence, lexicon: Lexicon) -> set[str]:
+    """The drug families a plain sentence is about (its words and its sources')."""
+    return drug_families_in(set(aids.context_terms[aids.position[sentence.id]]), lexicon.vocabulary)
 
 
 def _rank(backing: Sequence[Passage]) -> int:

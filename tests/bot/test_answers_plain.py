@@ -97,6 +97,33 @@ def test_a_named_caution_comes_without_the_rest_of_its_list(  # type: ignore[no-
         assert words not in lead, (words, lead)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "has anyone studied ketamine or magic mushrooms for phantom limb pain?",
+        "what does the research say about ketamine or psychedelics for phantom limb pain",
+    ],
+)
+def test_each_drug_asked_about_gets_its_finding_on_the_condition(  # type: ignore[no-untyped-def]
+    corpus_bot, question
+) -> None:
+    # The psychedelic review has more sentences near such a question; the guideline's finding
+    # on ketamine for phantom limb pain was left out of the lead.
+    lead = " ".join(p.text for p in corpus_bot.answer(question).plain)
+    assert "weak or no evidence for low back pain, phantom limb pain" in lead, lead
+    assert "too limited to show whether classic psychedelics work" in lead, lead
+
+
+def test_a_question_about_what_two_drugs_are_is_not_padded_with_each_ones_lines(  # type: ignore[no-untyped-def]
+    corpus_bot,
+) -> None:
+    lead = " ".join(
+        p.text for p in corpus_bot.answer("is ketamine a real psychedelic like LSD?").plain
+    )
+    assert "not a classic psychedelic" in lead
+    assert "Schedule I" not in lead
+
+
 def test_a_part_the_sources_do_not_cover_is_named_and_the_rest_answered(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_bot.answer("does ketamine help CRPS and does insurance pay for it?")
     assert answer.verdict is Verdict.ANSWERED
