@@ -219,9 +219,9 @@ def compose_answer(
         # Each quote's plain restatement, read once: it decides whether the quote can be shown
         # and which caveats it brings.
         quoted = [(c, restated_claim(aids, c.passage, c.sentence, c.vector)) for c in chosen]
-        quoted = _claims_with_status(aids, quoted, passages, lexicon.vocabulary)
+        quoted, notes = _claims_with_status(aids, quoted, passages, lexicon.vocabulary)
         chosen = [c for c, _ in quoted]
-        lead = _with_claim_caveats(aids, lead, [s for _, s in quoted if s], passages)
+        lead = _with_claim_caveats(aids, lead, [s for _, s in quoted if s], passages, notes)
     if lead:
         chosen = _dedupe(chosen + _backing_sentences(lead, chosen, cache))
     if not chosen:
@@ -263,13 +263,20 @@ def compose_answer(
 
 
 def _with_claim_caveats(
-    aids: AnswerAids, lead: Lead, restated: Sequence[PlainSentence], passages: Sequence[Passage]
+    aids: AnswerAids,
+    lead: Lead,
+    restated: Sequence[PlainSentence],
+    passages: Sequence[Passage],
+    notes: Sequence[str] = (),
 ) -> Lead:
     """``lead`` plus the caveats of the quoted claims (``restated``: the plain claims that
     restate them): a quoted benefit brings its limit even when no plain sentence leads, when
     the claim can be shown (a quoted risk does not bring the who-should-not list:
-    needs_own_caveats)."""
+    needs_own_caveats); and the status ``notes`` the quotes rest on, whether or not their
+    claims can be shown: "a pivotal study showed lasting relief" quoted without "that source
+    has not been checked" read as a checked finding in a blind review (question batch 25)."""
     retrieved = {p.chunk_id: p for p in passages}
+    by_id = aids.by_id()
     have = list(lead.sentences)
     claims: list[PlainSentence] = []
     for s in restated:
@@ -278,6 +285,9 @@ def _with_claim_caveats(
     # Only the quoted claims' caveats: the lead's own were chosen with it (a caveat already in
     # the lead does not bring its caveats again).
     extra = [s for s in caveats_of(aids, claims, retrieved) if s not in claims and s not in have]
+    for note in (by_id[n] for n in notes):
+        if note not in have and note not in extra:
+            extra.append(note)
     return lead_of(aids, [*have, *extra], retrieved) if extra else lead
 
 
@@ -286,7 +296,7 @@ def _claims_with_status(
     quoted: Sequence[tuple[_Candidate, PlainSentence | None]],
     passages: Sequence[Passage],
     vocabulary: Vocabulary,
-) -> list[tuple[_Candidate, PlainSentence | None]]:
+) -> tuple[list[tuple[_Candidate, PlainSentence | None]], list[str]]:
     """``quoted`` (each quote with the plain claim that restates it) without the quoted
     claims resting on a reference whose status note (not checked, or mislabelled) cannot be
     shown with them. The author's "a pivotal 2020 study
@@ -295,7 +305,8 @@ def _claims_with_status(
     rests on each reference it names (corpus/vocabulary.toml [[source_name]]: "an earlier study
     in Current Opinion in Anesthesiology") and on the claim that restates it. A claim whose
     missing caveats are only limits stays: "most studies were small" under "what is an NMDA
-    receptor antagonist?" answers nothing asked."""
+    receptor antagonist?" answers nothing asked. Also the ids of the status notes the kept
+    quotes rest on, each once: they are shown with them."""
     retrieved = {p.chunk_id: p for p in passages}
     by_id = aids.by_id()
 
@@ -308,11 +319,18 @@ def _claims_with_status(
                 notes |= aids.article_status_notes.get(source, frozenset())
         return notes
 
-    return [
-        (c, claim)
-        for c, claim in quoted
-        if all(showable(aids, by_id[n], retrieved, with_caveats=False) for n in needed(c, claim))
-    ]
+    kept: list[tuple[_Candidate, PlainSentence | None]] = []
+    notes: list[str] = []
+    for c, claim in quoted:
+        wanted = needed(c, claim)
+        if all(showable(aids, by_id[n], retrieved, with_caveats=False) for n in wanted):
+            kept.append((c, claim))
+            # The restating claim's own notes say what this quote needs ("not checked" under
+            # "a pivotal study showed..."); the other notes on the references it names ("cited
+            # three ways") only when no claim restates it.
+            own = [n for n in (claim.caveats if claim else ()) if n in wanted]
+            notes += [n for n in (own or sorted(wanted)) if n not in notes]
+    return kept, notes
 
 
 def _cover_parts(

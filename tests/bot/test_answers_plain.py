@@ -245,6 +245,9 @@ def test_a_question_about_a_named_source_fetches_that_sources_summary(corpus_bot
         "Is the pivotal study in Pain Medicine real?",
         "does ketamine help fibromyalgia",
         "what is an NMDA receptor antagonist?",
+        # Question batch 25: the claim that restates the quote could not be shown with all its
+        # caveats, and its status note was left out with it.
+        "What are the big unanswered questions about ketamine for chronic pain?",
     ],
 )
 def test_a_quoted_claim_resting_on_an_unchecked_reference_shows_its_status(  # type: ignore[no-untyped-def]
