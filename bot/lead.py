@@ -359,6 +359,23 @@ def required_caveats(
     )
 
 
+_EXAMPLES = re.compile(
+    r"[,?;:(-]\s*(?:like|such as|for example|for instance|e\.g\.?|say)\s[^.?!]*", re.IGNORECASE
+)
+WHO_SHOULD_NOT_KIND = "who_should_not"
+
+
+def without_examples(question: str, kinds: Sequence[str]) -> str:
+    """``question`` without the examples it gives of a group it asks about, when it asks who
+    should not have a treatment: "are there people who shouldn't have it? like heart problems
+    or liver problems?" asks for the whole list, not for the two examples (a blind review
+    counted the rest of the list as missing). Not in other questions: "what about mental
+    illness, like psychosis?" asks about psychosis."""
+    if WHO_SHOULD_NOT_KIND not in kinds:
+        return question
+    return _EXAMPLES.sub(" ", question)
+
+
 def named_in(aids: AnswerAids, question: str) -> frozenset[str]:
     """Ids of the plain sentences whose subject (their ``about`` phrases) the question names."""
     return frozenset(
@@ -590,7 +607,9 @@ def plain_lead(
         answers = best(own)
         if answers and answers[0] not in chosen:
             chosen.append(answers[0])
-    shown = with_caveats(aids, chosen, retrieved, named_in(aids, analysis.text))
+    shown = with_caveats(
+        aids, chosen, retrieved, named_in(aids, without_examples(analysis.text, kinds))
+    )
     # What answers the question comes first: the chosen sentences, and any caveat that scores
     # close to them (a claim's checked finding on the very thing asked: RELATED_WITHIN).
     # Within each group checked findings come first (a patient meets the evidence before the

@@ -84,9 +84,23 @@ def test_plain_lead_and_caveats(corpus_bot, question, verdict, must_show) -> Non
             ["heart disease", "skull or the eye"],
             ["substance-use"],
         ),
+        # Examples of the group asked about are not the asker's own conditions: the whole list.
+        (
+            "Is ketamine off limits for some people? Like those with heart trouble or liver "
+            "disease?",
+            ["heart disease", "liver", "skull or the eye", "substance-use"],
+            [],
+        ),
+        (
+            "who is told not to get ketamine infusions, for example people with heart disease?",
+            ["heart disease", "liver", "skull or the eye", "substance-use"],
+            [],
+        ),
+        # A condition the question is about, not an example of a group: that caution alone.
+        ("what about mental illness like psychosis?", ["psychotic"], ["skull or the eye"]),
     ],
 )
-def test_a_named_caution_comes_without_the_rest_of_its_list(  # type: ignore[no-untyped-def]
+def test_a_named_caution_comes_alone_but_examples_of_a_group_bring_the_list(  # type: ignore[no-untyped-def]
     corpus_bot, question, named, not_shown
 ) -> None:
     answer = corpus_bot.answer(question)
