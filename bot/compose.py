@@ -439,12 +439,17 @@ WORDS_LIMIT = 3
 passing in a quoted passage, as padding: a few, from the words the patient reads first."""
 
 
+LISTED_CONDITIONS = 3
+"""A line naming this many conditions or more lists them: its conditions are named in passing."""
+
+
 def with_words(
     composed: Composed,
     glossary: Sequence[GlossaryEntry],
     question: str = "",
     kinds: Sequence[str] = (),
     said: str = "",
+    conditions: re.Pattern[str] | None = None,
 ) -> Composed:
     """``composed`` with "Words to know": glossary entries for the hard words it uses. When
     the question is mainly a "what is" question about glossary words ("What is CRPS?"), their
@@ -453,8 +458,17 @@ def with_words(
     the hard words of the plain-language lead (of the quoted sentences when there is none),
     except those in ``said`` (the conditions the patient named): someone who writes "my
     fibromyalgia" knows the word, and a blind review (question batch 23) read such entries
-    as padding."""
-    text = " ".join(p.text for p in composed.plain) or " ".join(composed.sentences)
+    as padding. Nor are the words of a line that lists ``conditions`` ("weak or no evidence
+    for migraine, fibromyalgia or nerve pain...") unless another line uses them: two blind
+    reviews (question batch 25) read "Fibromyalgia" under a phantom limb answer as padding."""
+    lines = [p.text for p in composed.plain] or list(composed.sentences)
+    if conditions is not None:
+        lines = [
+            line
+            for line in lines
+            if len({m.group(0) for m in conditions.finditer(line.lower())}) < LISTED_CONDITIONS
+        ]
+    text = " ".join(lines)
     known = set(words_in(said, glossary, len(glossary))) if said else set()
     used = tuple(w for w in words_in(text, glossary, len(glossary)) if w not in known)
     asked = words_in(question, glossary, WORDS_LIMIT) if kinds[:1] == ("what_is",) else ()

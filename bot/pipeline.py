@@ -196,6 +196,7 @@ class Bot:
             analysis.asked,
             kinds,
             self.conditions_named(analysis, history),
+            self.lexicon.vocabulary.condition_pattern,
         )
         return reply.finish_answer(verdict, composed, analysis.query)
 

@@ -213,6 +213,20 @@ def test_a_what_is_question_leads_with_the_word_it_asks_about(
     assert text.index(prompts.WORDS_TO_KNOW) < text.index(answer.text)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Has ketamine been tried for phantom limb pain?", "is ketamine any use for migraine?"],
+)
+def test_conditions_listed_in_passing_are_not_defined(corpus_bot, question) -> None:  # type: ignore[no-untyped-def]
+    """The guideline's weak-evidence line lists many conditions; a patient asking about one
+    of them does not need the others defined (a blind review read them as padding)."""
+    answer = corpus_bot.answer(question)
+    lead = " ".join(p.text for p in answer.plain)
+    assert "fibromyalgia" in lead and "phantom limb pain" in lead, lead
+    terms = [w.term for w in answer.words]
+    assert "Fibromyalgia" not in terms and "Neuropathic pain" not in terms, terms
+
+
 def test_words_to_know_are_few_and_from_the_plain_lead(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     """A hard word only quoted from a source ("psychedelic" in the author's words) is not
     defined when a plain lead answers; the entries are a few, in order of use."""
