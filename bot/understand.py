@@ -415,10 +415,13 @@ def _personal(text: str, asked: str, vocabulary: Vocabulary) -> tuple[str, str]:
     ):
         return "always", ""
     sentences = [s for s in _SENTENCE_END.split(asked) if s.strip()]
+    disclaimer = vocabulary.disclaimer_pattern
     requests = [
         s
         for s in sentences
-        if vocabulary.request_pattern.search(s) and not vocabulary.research_pattern.search(s)
+        if vocabulary.request_pattern.search(s)
+        and not vocabulary.research_pattern.search(s)
+        and not (disclaimer and disclaimer.search(s))
     ]
     if not requests:
         return "", ""

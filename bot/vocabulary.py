@@ -110,6 +110,8 @@ class Vocabulary:
     texting: tuple[tuple[str, str], ...] = ()
     """Texting shorthand and the words it stands for (("ur", "your"), ...)."""
     not_drugs: tuple[str, ...] = ()
+    advice_disclaimers: tuple[str, ...] = ()
+    """"I'm not asking whether I should": a sentence saying what is not asked asks no advice."""
     """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
 
     @cached_property
@@ -130,6 +132,10 @@ class Vocabulary:
     @cached_property
     def not_drug_pattern(self) -> re.Pattern[str]:
         return phrase_pattern(self.not_drugs, plural=True)
+
+    @cached_property
+    def disclaimer_pattern(self) -> re.Pattern[str] | None:
+        return phrase_pattern(self.advice_disclaimers) if self.advice_disclaimers else None
 
     def sources_named(self, text: str) -> frozenset[str]:
         """Ids of the corpus sources ``text`` (lower-cased) names."""
@@ -352,6 +358,9 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
             _words(path, "advice.not_drugs", advice.get("not_drugs"))
             if "not_drugs" in advice
             else ()
+        ),
+        advice_disclaimers=(
+            _words(path, "advice.disclaim", advice.get("disclaim")) if "disclaim" in advice else ()
         ),
         source_names=source_names,
         article_names=_words(path, "article.names", article.get("names")),

@@ -110,6 +110,13 @@ def test_asked_part_and_context(text: str, asked: str, context: str) -> None:
         ("I have CRPS. Does ketamine help CRPS according to the research?", ""),
         ("my dad has nerve pain. what does the research say about ketamine for him?", ""),
         ("I'm scared of side effects. how common are serious ones?", ""),
+        # A sentence saying what is not asked is no request; another sentence still can be.
+        (
+            "I'm not asking you to pick a clinic for me. I just want to understand how often "
+            "infusions were given in the CRPS studies.",
+            "",
+        ),
+        ("Should I get ketamine for my back? I'm not asking about the cost.", "request"),
     ],
 )
 def test_personal_advice_by_part(question: str, personal: str, lexicon: Lexicon) -> None:
