@@ -170,13 +170,6 @@ class Bot:
             if narrowed is None:
                 return reply.finish(_refusal(verdict), _REFUSALS[verdict], query=analysis.query)
             analysis, vector, passages, query_vector, not_covered = narrowed
-        # A drug no source studies, asked about beside one they do ("is cannabis better proven
-        # than ketamine?"): the answer is about the one they study, and says so of the other.
-        not_covered += [
-            drug
-            for drug in sorted(analysis.drugs & self.lexicon.vocabulary.unstudied_drugs)
-            if not any(drug in part.lower() for part in not_covered)
-        ]
         asked_vector = reply.timed("compose", self.asked_vector, analysis, query_vector)
         kinds = reply.timed("compose", self.aids.question_kinds, asked_vector)
         parts = reply.timed("compose", self.part_vectors, analysis)
@@ -311,8 +304,10 @@ class Bot:
         question_vector: Vectors | None = None,
     ) -> bool:
         """Whether the sources cover the question (the fitted evidence model decides); never
-        for a question naming only drug families no source studies (corpus/vocabulary.toml)."""
-        if analysis.drugs and analysis.drugs <= self.lexicon.vocabulary.unstudied_drugs:
+        for a question naming a drug family no source studies (corpus/vocabulary.toml), even
+        beside one they do: "does CBD work as well as ketamine?" asks for evidence on CBD that
+        no source has. A question of several parts is still answered for its other parts."""
+        if analysis.drugs & self.lexicon.vocabulary.unstudied_drugs:
             return False
         features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)

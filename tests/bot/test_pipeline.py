@@ -452,14 +452,27 @@ def test_a_question_about_a_drug_no_source_studies_is_not_covered(
     assert corpus_bot.answer(question).verdict is verdict
 
 
-def test_a_drug_no_source_studies_beside_one_they_do_is_named_as_not_covered(
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why doesn't this say anything about cannabis? Isn't medical marijuana better proven "
+        "for pain than ketamine?",
+        "Is CBD oil as good as ketamine for nerve pain?",
+    ],
+)
+def test_a_drug_no_source_studies_compared_with_one_they_do_is_not_covered(
+    corpus_bot, question: str
+) -> None:  # type: ignore[no-untyped-def]
+    # The comparison needs evidence on cannabis that no source has; independent labellers
+    # called all 14 such questions of the question sets not covered.
+    assert corpus_bot.answer(question).verdict is Verdict.NOT_COVERED
+
+
+def test_a_part_about_a_drug_no_source_studies_is_named_as_not_covered(
     corpus_bot,
 ) -> None:  # type: ignore[no-untyped-def]
-    answer = corpus_bot.answer(
-        "Why doesn't this say anything about cannabis? Isn't medical marijuana better proven "
-        "for pain than ketamine?"
-    )
+    answer = corpus_bot.answer("Does ketamine help CRPS? And does cannabis help CRPS?")
     assert answer.verdict is Verdict.ANSWERED
-    line = prompts.PART_NOT_COVERED.format(part="cannabis")
+    line = prompts.PART_NOT_COVERED.format(part="does cannabis help crps")
     assert line in answer.text and line in answer.lead
     assert "cannabis" not in corpus_bot.answer("does ketamine help CRPS?").text.lower()
