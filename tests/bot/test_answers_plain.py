@@ -138,6 +138,19 @@ def test_a_question_about_what_two_drugs_are_is_not_padded_with_each_ones_lines(
     assert "Schedule I" not in lead
 
 
+def test_in_general_frames_a_question_and_names_no_topic(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    # Question batch 25: "in general" was the `about` phrase of the guideline's overall
+    # finding, which then led an answer about addiction with three caveats on efficacy.
+    answer = corpus_bot.answer(
+        "My daughter had an opioid problem a few years ago and has been clean for three years. "
+        "She now has chronic pain after a car accident. What do the guidelines say, in general, "
+        "about ketamine for people who've had addiction problems?"
+    )
+    lead = " ".join(p.text for p in answer.plain)
+    assert "substance-use problem" in lead, lead
+    assert "backs ketamine for some kinds of long-term pain" not in lead, lead
+
+
 def test_a_part_the_sources_do_not_cover_is_named_and_the_rest_answered(corpus_bot) -> None:  # type: ignore[no-untyped-def]
     answer = corpus_bot.answer("does ketamine help CRPS and does insurance pay for it?")
     assert answer.verdict is Verdict.ANSWERED
