@@ -514,21 +514,20 @@ def per_drug(
 ) -> list[list[ScoredPlain]]:
     """For a question whether two drug families or more work ("ketamine or psychedelics for
     phantom limb pain?"), for each: the scored sentences about it alone whose subject the
-    question names. Each family's best one answers as a part would: read together, the family with
-    more sentences near the question filled the lead, and the other's finding on the very
-    condition asked about was left out. A sentence about both ("ketamine is not a classic
-    psychedelic") is no family's own; and what they are ("is ketamine a psychedelic?") is
-    answered as before: every family's sentence naming "psychedelic" was padding there."""
+    question names. Each family's best one answers as a part would: read together, the
+    family with more sentences near the question filled the lead, and the other's finding on
+    the very condition asked about was left out. A sentence about both ("ketamine is not a
+    classic psychedelic") is no family's own; and what they are ("is ketamine a
+    psychedelic?") is answered as before: every family's sentence naming "psychedelic" was
+    padding there."""
     if len(analysis.drugs) < 2 or EFFECT_KIND not in kinds:
         return []
     named = named_in(aids, asked_text(analysis))
+    candidates = [
+        (c, _families(aids, c.sentence, lexicon)) for c in scored if c.sentence.id in named
+    ]
     return [
-        [
-            c
-            for c in scored
-            if c.sentence.id in named and _families(aids, c.sentence, lexicon) == {drug}
-        ]
-        for drug in sorted(analysis.drugs)
+        [c for c, families in candidates if families == {drug}] for drug in sorted(analysis.drugs)
     ]
 
 
