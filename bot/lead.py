@@ -644,14 +644,13 @@ def lead_of(
     aids: AnswerAids, sentences: Sequence[PlainSentence], retrieved: Mapping[str, Passage]
 ) -> Lead:
     """A Lead of ``sentences`` that are all showable from ``retrieved``."""
-    index = {s.id: i for i, s in enumerate(aids.plain)}
     backing: dict[str, tuple[Passage, ...]] = {}
     for s in sentences:
         shown = shown_backing(aids, s, retrieved)
         if shown is None:
             raise ValueError(f"plain sentence {s.id} is not backed by retrieved passages")
         backing[s.id] = shown
-    vectors = {s.id: aids.vectors[index[s.id]] for s in sentences}
+    vectors = {s.id: aids.vectors[aids.position[s.id]] for s in sentences}
     return Lead(tuple(sentences), backing, vectors)
 
 

@@ -110,9 +110,9 @@ class Vocabulary:
     texting: tuple[tuple[str, str], ...] = ()
     """Texting shorthand and the words it stands for (("ur", "your"), ...)."""
     not_drugs: tuple[str, ...] = ()
+    """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
     advice_disclaimers: tuple[str, ...] = ()
     """"I'm not asking whether I should": a sentence saying what is not asked asks no advice."""
-    """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
 
     @cached_property
     def _spelled(self) -> Mapping[str, str]:
