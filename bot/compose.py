@@ -9,7 +9,7 @@ shown before the article author's views, under headings that say whose statement
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot import prompts
@@ -29,6 +29,7 @@ from bot.lead import (
     Lead,
     caveats_of,
     lead_of,
+    needed_chunks,
     restated_claim,
     showable,
 )
@@ -197,14 +198,16 @@ def compose_answer(
     lead: Lead | None = None,
     aids: AnswerAids | None = None,
     not_covered: Sequence[str] = (),
+    linkable: Mapping[str, Passage] | None = None,
 ) -> Composed:
     """Build the cited answer for ``analysis`` (its expanded query) from ``passages``.
 
     With a plain ``lead`` (bot/lead.py), the answer leads with it and quotes, under it, the
     exact words of its backing passages (all retrieved) plus the best retrieved sentence; a
     quoted claim brings the plain caveats ``aids`` name for it, when their passages were
-    retrieved too. ``not_covered``: parts of the question the sources were found not to
-    cover, each named so in the note.
+    retrieved too, or can be fetched from ``linkable`` (the store's passages by chunk id).
+    ``not_covered``: parts of the question the sources were found not to cover, each named
+    so in the note.
     """
     weights = weights or ComposeWeights()
     lead = lead or Lead()
@@ -219,6 +222,10 @@ def compose_answer(
         # Each quote's plain restatement, read once: it decides whether the quote can be shown
         # and which caveats it brings.
         quoted = [(c, restated_claim(aids, c.passage, c.sentence, c.vector)) for c in chosen]
+        if linkable:
+            # After the candidates were read: a caveat's passage completes a quote and brings
+            # no quotes of its own.
+            passages = [*passages, *_caveat_passages(aids, quoted, passages, linkable)]
         quoted, notes = _claims_with_status(aids, quoted, passages, lexicon.vocabulary)
         chosen = [c for c, _ in quoted]
         lead = _with_claim_caveats(aids, lead, [s for _, s in quoted if s], passages, notes)
@@ -289,6 +296,29 @@ def _with_claim_caveats(
         if note not in have and note not in extra:
             extra.append(note)
     return lead_of(aids, [*have, *extra], retrieved) if extra else lead
+
+
+def _caveat_passages(
+    aids: AnswerAids,
+    quoted: Sequence[tuple[_Candidate, PlainSentence | None]],
+    passages: Sequence[Passage],
+    linkable: Mapping[str, Passage],
+) -> list[Passage]:
+    """The passages, not in ``passages``, that the claims restating the quotes need to be
+    shown with their caveats. The search brings the article's claim ("ketamine has an
+    established safety profile and a robust evidence base") by its words, not the guideline's
+    limits on it; quoted alone, a blind review read five such claims as misleading (question
+    batch 26)."""
+    have = {p.chunk_id for p in passages}
+    out: list[Passage] = []
+    for _, claim in quoted:
+        if claim is None or claim.role != "claim":
+            continue
+        for chunk_id in needed_chunks(aids, claim) or ():
+            if chunk_id not in have and chunk_id in linkable:
+                have.add(chunk_id)
+                out.append(linkable[chunk_id])
+    return out
 
 
 def _claims_with_status(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -361,6 +361,11 @@ class Bot:
             self.embedder.embed_documents([part_in_context(p, analysis) for p in analysis.parts])
         )
 
+    def stored_passages(self) -> Mapping[str, Passage]:
+        """Every stored passage by chunk id: what a link (a plain sentence's backing, a
+        caveat's passage) may fetch beyond what the search brought."""
+        return self.retriever.corpus.by_id
+
     def retrieve_linked(
         self,
         analysis: QuestionAnalysis,
@@ -377,7 +382,7 @@ class Bot:
         wanted = linked_chunks(
             self.aids, analysis, kinds, vector, self.lexicon, personal, part_vectors
         )
-        store = self.retriever.corpus.by_id
+        store = self.stored_passages()
         extra = [store[c] for c in wanted if c not in have and c in store]
         return [*passages, *extra]
 
@@ -416,6 +421,7 @@ class Bot:
             lead,
             self.aids,
             not_covered,
+            self.stored_passages(),
         )
 
     def write(

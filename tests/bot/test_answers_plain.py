@@ -327,3 +327,38 @@ def test_a_quote_naming_a_mislabelled_reference_comes_with_the_correction(corpus
     note = corpus_bot.aids.by_id()["guideline-mislabel"].text
     if "Current Opinion in Anesthesiology" in answer.text:
         assert note in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how is ketamine supposed to help with neuroplasticity?",
+        "does the article say ketamine is a trailblazer?",
+        "the article says ketamine has a strong evidence base and a good safety record. what do "
+        "you make of that?",
+    ],
+)
+def test_a_quoted_author_claim_comes_with_every_caveat_it_names(  # type: ignore[no-untyped-def]
+    corpus_bot, question: str
+) -> None:
+    """The search brings the author's claim by its words, not the checked sources' limits on
+    it: those passages are fetched so the claim is quoted with them ("profound effects on
+    chronic pain" without "weak or no evidence" read as misleading in a blind review)."""
+    from bot.lead import restated_claim
+
+    answer = corpus_bot.answer(question)
+    assert answer.verdict is Verdict.ANSWERED
+    by_id = corpus_bot.aids.by_id()
+    passages = {p.text: p for p in corpus_bot.store.all_passages()}
+    claims = 0
+    for part in answer.parts:
+        for sentence, n in part.items:
+            passage = passages[answer.citations[n - 1].passage]
+            vector = corpus_bot.embedder.embed_query(sentence)
+            claim = restated_claim(corpus_bot.aids, passage, sentence, vector)
+            if claim is None or claim.role != "claim":
+                continue
+            claims += 1
+            for caveat in claim.caveats:
+                assert by_id[caveat].text in answer.text, (sentence, caveat)
+    assert claims

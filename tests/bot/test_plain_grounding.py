@@ -92,6 +92,9 @@ def test_plain_sentence_dropped_when_its_backing_was_not_retrieved(
 
     monkeypatch.setattr(corpus_bot, "retrieve", without)
     monkeypatch.setattr(corpus_bot, "retrieve_linked", linked_without)
+    # Nor can a quoted claim's caveats fetch them: they are gone from the store.
+    kept = {c: p for c, p in corpus_bot.stored_passages().items() if c not in dropped}
+    monkeypatch.setattr(corpus_bot, "stored_passages", lambda: kept)
     answer = corpus_bot.answer(question)
     assert all(c.chunk_id not in dropped for c in answer.citations)
     for point in answer.plain:
