@@ -362,3 +362,33 @@ def test_a_quoted_author_claim_comes_with_every_caveat_it_names(  # type: ignore
             for caveat in claim.caveats:
                 assert by_id[caveat].text in answer.text, (sentence, caveat)
     assert claims
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "will the pain relief from ketamine last for months?",
+        "Is the evidence for ketamine for nerve pain strong?",
+        "how long does the relief from a ketamine drip usually last",
+    ],
+)
+def test_the_crps_exception_says_how_long_its_relief_lasted(  # type: ignore[no-untyped-def]
+    corpus_bot, question: str
+) -> None:
+    """The line "apart from CRPS, no evidence of medium- or long-term benefit" alone reads as
+    lasting relief for CRPS; in a blind review it misled on four answers of 24 (question
+    batches 21-26). The plain line carries CRPS's "up to about 12 weeks"."""
+    answer = corpus_bot.answer(question)
+    assert answer.verdict is Verdict.ANSWERED
+    lead = " ".join(p.text for p in answer.plain)
+    assert "Apart from CRPS" in lead
+    assert "12 weeks" in lead
+
+
+def test_a_news_report_s_status_brings_its_limit(corpus_bot) -> None:  # type: ignore[no-untyped-def]
+    """Saying what kind of source the news report is comes with what such a source can show:
+    interest in a topic, not evidence that a treatment works."""
+    answer = corpus_bot.answer("is the psychedelics today link a peer reviewed journal?")
+    lead = " ".join(p.text for p in answer.plain)
+    assert "Psychedelics Today piece is a news report" in lead
+    assert "not evidence that a treatment works" in lead

@@ -111,3 +111,16 @@ def test_plain_summaries_read_at_grade_7() -> None:
     assert {src: round(g, 1) for src, g in grades.items() if g > 7.0 and src != "article"} == {}
     assert grades["article"] <= 8.0
     assert statistics.median(grade(s.text) for s in layer.sentences) <= 7.0
+
+
+def test_a_note_on_a_source_names_it() -> None:
+    """A note saying what a source is names that source: "This source is a news report" under
+    a line from the scoping review read as about the review in a blind review (question batch
+    27)."""
+    layer = load_plain(CORPUS_DIR)
+    vague = [
+        s.id
+        for s in layer.sentences
+        if s.role == "status" and s.text.split()[0].lower() in {"this", "it", "these", "that"}
+    ]
+    assert vague == []
