@@ -114,6 +114,16 @@ QUESTION_SETS = (
     FIRST_CONTACT / "safety-batch16.jsonl",
     FIRST_CONTACT / "safety-batch17.jsonl",
     FIRST_CONTACT / "questions-batch20.jsonl",
+    FIRST_CONTACT / "safety-batch18.jsonl",
+    FIRST_CONTACT / "questions-batch21.jsonl",
+    FIRST_CONTACT / "safety-batch19.jsonl",
+    FIRST_CONTACT / "questions-batch22.jsonl",
+    FIRST_CONTACT / "safety-batch20.jsonl",
+    FIRST_CONTACT / "questions-batch23.jsonl",
+    FIRST_CONTACT / "safety-batch21.jsonl",
+    FIRST_CONTACT / "questions-batch24.jsonl",
+    FIRST_CONTACT / "safety-batch22.jsonl",
+    FIRST_CONTACT / "questions-batch25.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch
