@@ -28,6 +28,13 @@ STOPWORDS = default_vocabulary().stopwords
 SPELLING_CUTOFF = 85.0
 """rapidfuzz ratio (0-100) a corpus word needs to count as the intended spelling: "migranes" ->
 "migraines" (94), "netwrok" -> "network" (86), not "medicare" -> "medical" (80)."""
+COMMON_WORD_ZIPF = 3.0
+"""General-English frequency (wordfreq's Zipf scale) from which a question word is a word in its
+own right, not a misspelling: "internet" (5.1), "interactions" (4.2), "shingles" (3.1); not
+"migranes" or "guidlines"."""
+FAMILY_ROOT = 6
+"""Letters a question word's stem needs before a corpus word whose stem starts with it counts
+as another form of it (bot.lexicon.Lexicon._another_form)."""
 
 
 @lru_cache(maxsize=1)
@@ -228,6 +235,10 @@ class Lexicon:
         for word in stats.words:
             self._words_by_start.setdefault(word[0], []).append(word)
         self._corrections: dict[str, str | None] = {}
+        self._word_of_stem: dict[str, str] = {}
+        for word in sorted(stats.words, key=len):
+            self._word_of_stem.setdefault(stem(word), word)
+        self._stems = sorted(self._word_of_stem)
         self.n_docs = stats.n_docs
         self._df = stats.df
         self.acronyms = stats.acronyms
@@ -250,14 +261,41 @@ class Lexicon:
         # 0.85: "migranes" -> "migraines" (0.94), "netwrok" -> "network" (0.86), but not
         # "medicare" -> "medical" (0.80), a different thing.
         # Only words with the same first letter: "esketamine" is not a misspelled "ketamine".
-        same_start = self._words_by_start.get(word[0], [])
-        match = process.extractOne(
-            word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
-        )
-        corrected = str(match[0]) if match else None
+        from wordfreq import zipf_frequency
+
+        if zipf_frequency(word, "en") >= COMMON_WORD_ZIPF:
+            # A common English word is no misspelling: "interactions" is not "integration",
+            # nor "shingles" "single". Only another form of a corpus word stands for it.
+            corrected = self._another_form(word)
+        else:
+            same_start = self._words_by_start.get(word[0], [])
+            match = process.extractOne(
+                word, same_start, scorer=fuzz.ratio, score_cutoff=SPELLING_CUTOFF
+            )
+            corrected = str(match[0]) if match else self._another_form(word)
         if len(self._corrections) < 50_000:  # bounded: questions are open-ended text
             self._corrections[word] = corrected
         return corrected
+
+    def _another_form(self, word: str) -> str | None:
+        """A corpus word of ``word``'s family: one whose stem starts with ``word``'s stem
+        (FAMILY_ROOT letters or more: "glutamate" -> the sources' "glutamatergic"), or with all
+        but its last letter when that stem is longer ("responds" -> "response"; not
+        "medicare" -> "medical", whose stem is "medic")."""
+        root = stem(word)
+        if len(root) < FAMILY_ROOT:
+            return None
+        starts = [root] if len(root) == FAMILY_ROOT else [root, root[:-1]]
+        for start in starts:
+            at = bisect.bisect_left(self._stems, start)
+            family = []
+            for candidate in self._stems[at:]:
+                if not candidate.startswith(start):
+                    break  # sorted: the stems that share the start are together
+                family.append(candidate)
+            if family:
+                return self._word_of_stem[min(family, key=len)]
+        return None
 
     def found_in(self, word: str, text_terms: set[str]) -> bool:
         """Whether the sources' ``text_terms`` hold ``word``, its correct spelling or a word

@@ -109,6 +109,8 @@ def test_findings_about_another_drug_are_left_out(corpus_bot, question: str) -> 
         "is ketamine legal",
         # "esketamine" is another drug, not a misspelled "ketamine".
         "is esketamine the same as ketamine",
+        # "interactions" is no misspelled "integration", a word the sources use.
+        "what are the drug interactions of ketamine with gabapentin?",
     ],
 )
 def test_near_misses_are_not_covered(corpus_bot, question: str) -> None:  # type: ignore[no-untyped-def]
@@ -414,6 +416,8 @@ def test_personal_part_declined_first_then_the_general_part_answered(corpus_bot)
         "research say about ketamine for that kind of pain?",
         # Skepticism and filler do not make a covered question uncovered.
         "does ketamine actually help fibromyalgia or is it all just hype?",
+        # Another form of a word the sources use ("glutamatergic").
+        "what does glutamate have to do with ketamine and pain?",
     ],
 )
 def test_backstory_and_skepticism_do_not_block_a_covered_question(

@@ -176,6 +176,27 @@ def test_spelling_and_lay_words_reach_the_query(lexicon: Lexicon) -> None:
     assert "actualy" not in {t.word for t in typo.terms}
 
 
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("migranes", "migraines"),  # a misspelling
+        ("glutamate", "glutamatergic"),  # another form of a corpus word
+        ("neuropathy", "neuropathic"),
+        ("interactions", None),  # common English words in their own right, not misspellings
+        ("internet", None),
+        ("medicare", None),  # shares "medic" with "medical", but is another thing
+        ("shoulder", None),
+    ],
+)
+def test_a_word_is_read_as_the_corpus_word_it_means(
+    word: str, meant: str | None, lexicon: Lexicon
+) -> None:
+    """A misspelling or another form of a corpus word stands for it; a common English word is
+    never "corrected" into a different one ("drug interactions" read as "integration" made
+    the sources seem to cover it)."""
+    assert lexicon.correct(word) == meant
+
+
 def test_specificity_comes_from_general_english() -> None:
     assert specificity("fibromyalgia") == 1.0
     assert specificity("the") == 0.0
