@@ -51,8 +51,15 @@ def load_glossary(corpus_dir: Path) -> tuple[GlossaryEntry, ...]:
     return tuple(entries)
 
 
+_Z_SPELLING = re.compile(r"iz(?=e|ation|ing)")
+"""American "-ize"/"-ization" where British English writes "-ise"/"-isation": a patient who
+writes "central sensitisation" asks about the same term."""
+
+
 def _pattern(forms: Iterable[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    alternatives = "|".join(
+        _Z_SPELLING.sub("i[sz]", re.escape(f)) for f in sorted(forms, key=len, reverse=True)
+    )
     return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.I)
 
 

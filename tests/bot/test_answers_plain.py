@@ -392,3 +392,24 @@ def test_a_news_report_s_status_brings_its_limit(corpus_bot) -> None:  # type: i
     lead = " ".join(p.text for p in answer.plain)
     assert "Psychedelics Today piece is a news report" in lead
     assert "not evidence that a treatment works" in lead
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "the conclusion says peer reviewed studies back ketamine up. which studies?",
+        "does ketamine help when nothing else has worked?",
+    ],
+)
+def test_the_claim_that_studies_show_a_reset_is_restated_with_its_limits(  # type: ignore[no-untyped-def]
+    corpus_bot, question: str
+) -> None:
+    """The conclusion's "peer-reviewed studies highlight its ability to reset pain processing
+    pathways" had no plain restatement, so it was quoted bare (blind reviews of question
+    batches 26 and 27). Now a plain claim restates it and brings the guideline's findings."""
+    answer = corpus_bot.answer(question)
+    by_id = corpus_bot.aids.by_id()
+    lead = " ".join(p.text for p in answer.plain)
+    assert by_id["article-reset"].text in lead
+    for caveat in by_id["article-reset"].caveats:
+        assert by_id[caveat].text in lead, caveat

@@ -37,3 +37,9 @@ def test_words_in_finds_hard_words_in_order_of_use() -> None:
     text = "For CRPS, moderate evidence that ketamine infusions reduce pain; fibromyalgia had weak."
     assert [w.term for w in words_in(text, GLOSSARY)] == ["CRPS", "Infusion", "Fibromyalgia"]
     assert words_in("Call your doctor.", GLOSSARY) == ()
+
+
+def test_british_spellings_find_the_same_word() -> None:
+    """A patient who writes "central sensitisation" asks about the same term."""
+    terms = [w.term for w in words_in("what does central sensitisation mean?", GLOSSARY)]
+    assert terms == ["Central sensitization"]
