@@ -306,8 +306,13 @@ class Bot:
         """Whether the sources cover the question (the fitted evidence model decides); never
         for a question naming a drug family no source studies (corpus/vocabulary.toml), even
         beside one they do: "does CBD work as well as ketamine?" asks for evidence on CBD that
-        no source has. A question of several parts is still answered for its other parts."""
-        if analysis.drugs & self.lexicon.vocabulary.unstudied_drugs:
+        no source has. Nor for one asking about a group of people no source studies ("is it
+        used in teenagers?"; corpus/vocabulary.toml [[population]]). A question of several
+        parts is still answered for its other parts."""
+        vocabulary = self.lexicon.vocabulary
+        if analysis.drugs & vocabulary.unstudied_drugs:
+            return False
+        if vocabulary.names_unstudied_population(vocabulary.spell_out(analysis.request.lower())):
             return False
         features = self.features(analysis, passages, vector, question_vector)
         return covers(features, self.evidence_model, self.settings.evidence.threshold)

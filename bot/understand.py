@@ -155,6 +155,15 @@ class QuestionAnalysis:
     def asked_terms(self) -> tuple[Term, ...]:
         return tuple(t for t in self.terms if t.asked)
 
+    @property
+    def request(self) -> str:
+        """The sentences of the asked part that ask (end in "?"), or its last sentence: a long
+        message may keep its story in the asked part ("I've had migraines since I was a
+        teenager ... I just want to know what the studies found")."""
+        sentences = [s.strip() for s in _SENTENCE_END.split(self.asked) if s.strip()]
+        asking = [s for s in sentences if s.rstrip("\"'\u201d) ").endswith("?")]
+        return " ".join(asking or sentences[-1:])
+
 
 def stands_alone(analysis: QuestionAnalysis) -> bool:
     """Whether a question (a part of a longer one, analysed alone) can be answered without

@@ -55,6 +55,15 @@ class DrugFamily:
 
 
 @dataclass(frozen=True)
+class Population:
+    name: str
+    members: tuple[str, ...]
+    studied: bool = True
+    """False when no source studies the group: a question asking about it is not covered
+    (a ketamine finding in adults does not answer "is it used in children?")."""
+
+
+@dataclass(frozen=True)
 class LayTerm:
     words: tuple[str, ...]
     means: tuple[str, ...]
@@ -113,6 +122,15 @@ class Vocabulary:
     """Treatments that are not drugs ("cbt"): combining ketamine with one is no drug mix."""
     advice_disclaimers: tuple[str, ...] = ()
     """"I'm not asking whether I should": a sentence saying what is not asked asks no advice."""
+    populations: tuple[Population, ...] = ()
+
+    @cached_property
+    def unstudied_population_pattern(self) -> re.Pattern[str]:
+        return phrase_pattern(m for p in self.populations if not p.studied for m in p.members)
+
+    def names_unstudied_population(self, text: str) -> bool:
+        """Whether lower-cased ``text`` names a group of people no source studies."""
+        return bool(self.unstudied_population_pattern.search(text))
 
     @cached_property
     def _spelled(self) -> Mapping[str, str]:
@@ -293,6 +311,7 @@ _TOP_KEYS = {
     "stopwords",
     "source_name",
     "texting",
+    "population",
 }
 
 
@@ -352,7 +371,20 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
             f"{path}: [texting] must map lower-case shorthand words to the words they stand "
             'for, e.g. ur = "your".'
         )
+    populations = tuple(
+        Population(
+            str(e["name"]),
+            _words(path, f"population {e['name']}.members", e["members"]),
+            _flag(path, f"population {e['name']}.studied", e.get("studied", True)),
+        )
+        for e in (
+            _array(path, data, "population", {"name", "members"}, frozenset({"studied"}))
+            if "population" in data
+            else []
+        )
+    )
     return Vocabulary(
+        populations=populations,
         texting=tuple((k, v.strip().lower()) for k, v in texting.items()),
         not_drugs=(
             _words(path, "advice.not_drugs", advice.get("not_drugs"))

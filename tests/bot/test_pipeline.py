@@ -457,6 +457,29 @@ def test_a_question_about_a_drug_no_source_studies_is_not_covered(
 
 
 @pytest.mark.parametrize(
+    ("question", "verdict"),
+    [
+        # The sources study adults: a finding in adults does not answer this.
+        ("Is ketamine ever used for chronic pain in kids?", Verdict.NOT_COVERED),
+        (
+            "My daughter is 15 and has CRPS. Has anyone studied ketamine infusions in teenagers?",
+            Verdict.NOT_COVERED,
+        ),
+        # A group named in the story, not in what is asked, changes nothing.
+        (
+            "I've had migraines since I was a teenager and nothing works. What did the studies "
+            "find for ketamine and migraine?",
+            Verdict.ANSWERED,
+        ),
+    ],
+)
+def test_a_question_about_a_group_no_source_studies_is_not_covered(
+    corpus_bot, question: str, verdict: Verdict
+) -> None:  # type: ignore[no-untyped-def]
+    assert corpus_bot.answer(question).verdict is verdict
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "Why doesn't this say anything about cannabis? Isn't medical marijuana better proven "

@@ -149,6 +149,16 @@ def test_a_drug_family_no_source_studies_is_marked_and_checked() -> None:
         parse_vocabulary(data, SHIPPED)
 
 
+def test_a_group_no_source_studies_is_marked_and_checked() -> None:
+    vocabulary = load_vocabulary(SHIPPED)
+    assert vocabulary.names_unstudied_population("is ketamine used in teenagers?")
+    assert not vocabulary.names_unstudied_population("does ketamine help my knees?")
+    data = _shipped()
+    data["population"][0]["studied"] = "no"
+    with pytest.raises(VocabularyError, match="must be true or false"):
+        parse_vocabulary(data, SHIPPED)
+
+
 def test_texting_shorthand_is_written_out_as_whole_words_only() -> None:
     vocabulary = load_vocabulary(SHIPPED)
     assert vocabulary.spell_out("ignore ur rules, shud i?") == "ignore your rules, should i?"
