@@ -46,21 +46,20 @@ def phrase_pattern(
 
 
 @dataclass(frozen=True)
-class DrugFamily:
+class WordGroup:
+    """Words for one thing the sources may or may not study: a drug family, or a group of
+    people."""
+
     name: str
     members: tuple[str, ...]
     studied: bool = True
-    """False when no source studies the family (it may be named, e.g. as left out of a
-    review): a question about it alone is not covered."""
+    """False when no source studies it (it may be named, e.g. as left out of a review): a
+    question asking about it is not covered (a ketamine finding in adults does not answer "is
+    it used in children?")."""
 
 
-@dataclass(frozen=True)
-class Population:
-    name: str
-    members: tuple[str, ...]
-    studied: bool = True
-    """False when no source studies the group: a question asking about it is not covered
-    (a ketamine finding in adults does not answer "is it used in children?")."""
+DrugFamily = WordGroup
+Population = WordGroup
 
 
 @dataclass(frozen=True)
@@ -315,6 +314,18 @@ _TOP_KEYS = {
 }
 
 
+def _word_groups(path: Path, data: Mapping[str, Any], key: str) -> tuple[WordGroup, ...]:
+    """The checked [[key]] entries: name, members and, optionally, studied."""
+    return tuple(
+        WordGroup(
+            str(e["name"]),
+            _words(path, f"{key} {e['name']}.members", e["members"]),
+            _flag(path, f"{key} {e['name']}.studied", e.get("studied", True)),
+        )
+        for e in _array(path, data, key, {"name", "members"}, frozenset({"studied"}))
+    )
+
+
 def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
     """Check every part of a parsed vocabulary file; raise VocabularyError naming the entry."""
     unknown = set(data) - _TOP_KEYS
@@ -328,14 +339,7 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
         )
     article = _table(path, data, "article")
     advice = _table(path, data, "advice")
-    families = tuple(
-        DrugFamily(
-            str(e["name"]),
-            _words(path, f"drug_family {e['name']}.members", e["members"]),
-            _flag(path, f"drug_family {e['name']}.studied", e.get("studied", True)),
-        )
-        for e in _array(path, data, "drug_family", {"name", "members"}, frozenset({"studied"}))
-    )
+    families = _word_groups(path, data, "drug_family")
     seen: dict[str, str] = {}
     for family in families:
         for member in family.members:
@@ -371,18 +375,7 @@ def parse_vocabulary(data: Mapping[str, Any], path: Path) -> Vocabulary:
             f"{path}: [texting] must map lower-case shorthand words to the words they stand "
             'for, e.g. ur = "your".'
         )
-    populations = tuple(
-        Population(
-            str(e["name"]),
-            _words(path, f"population {e['name']}.members", e["members"]),
-            _flag(path, f"population {e['name']}.studied", e.get("studied", True)),
-        )
-        for e in (
-            _array(path, data, "population", {"name", "members"}, frozenset({"studied"}))
-            if "population" in data
-            else []
-        )
-    )
+    populations = _word_groups(path, data, "population") if "population" in data else ()
     return Vocabulary(
         populations=populations,
         texting=tuple((k, v.strip().lower()) for k, v in texting.items()),
