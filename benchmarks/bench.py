@@ -32,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[float]:
-    """Embed one query plus one Chroma top-k query: the least any answer can cost."""
+    """Embed one query plus one Chroma top-k query: the least any answer can cost.
+
+    The embedder keeps no vectors: the texts are embedded each time, as a new question is."""
     from bot.embeddings import load_embedder
     from ingest.index import open_store
 
-    embedder = load_embedder(settings)
+    embedder = load_embedder(bigcorpus.uncached(settings))
     store = open_store(settings, embedder)
     store.query(embedder.embed_query(texts[0]), settings.top_k)  # warm-up, not timed
     times = []
