@@ -44,6 +44,10 @@ ABOUT_BONUS = 0.25
 CONTEXT_SHARE = 0.5
 """The share of ABOUT_BONUS for a phrase found only in the statements around the asked part."""
 KIND_BONUS = 0.1
+PARAPHRASE = 0.85
+"""Similarity from which a sentence's example question is a paraphrase of the question: the
+sentence was written for that very question, whatever kind the question is read as."""
+PARAPHRASE_GAP = 0.1
 OTHER_SOURCE_PENALTY = 0.25
 """A question that names a source (corpus/vocabulary.toml [[source_name]]): another
 reference's sentence would read as the named one's ("What's in the 2023 review?" answered with
@@ -162,14 +166,25 @@ class AnswerAids:
         """How close each plain sentence is to the question: a blend of its own similarity and
         that of its nearest example question (a question is nearer to another question than
         to the statement that answers it: "how does ketamine ease pain?" and the NMDA line)."""
+        return self.similarities_and_asks(vector)[0]
+
+    def similarities_and_asks(self, vector: Vectors) -> tuple[np.ndarray, np.ndarray]:
+        """``similarities`` and, per sentence, its nearest example question's similarity (its
+        own where it has none). An example that paraphrases the question (PARAPHRASE) is the
+        question the sentence was written for: the blend is then at least that example's
+        similarity less PARAPHRASE_GAP, however far the statement's own words are ("which
+        conditions did the psychedelic studies look at" and "Three studies were on phantom
+        limb pain...")."""
         q = vector.reshape(-1)
         sims = self.vectors @ q
         if not self.ask_owner:
-            return sims
+            return sims, sims
         nearest = np.full(len(self.plain), -np.inf, dtype=np.float32)
         np.maximum.at(nearest, np.asarray(self.ask_owner), self.ask_vectors @ q)
         nearest = np.where(np.isfinite(nearest), nearest, sims)  # a sentence with no asks
-        return (1 - ASK_WEIGHT) * sims + ASK_WEIGHT * nearest
+        blend = (1 - ASK_WEIGHT) * sims + ASK_WEIGHT * nearest
+        paraphrased = np.where(nearest >= PARAPHRASE, nearest - PARAPHRASE_GAP, -np.inf)
+        return np.maximum(blend, paraphrased), nearest
 
     def question_kinds(self, vector: Vectors) -> tuple[str, ...]:
         return self.kinds.kinds(vector) if self.kinds else ()
@@ -288,7 +303,7 @@ def score_plain(
     if not aids.plain:
         return []
     q_terms = question_terms(analysis.query, lexicon.vocabulary)
-    sims = aids.similarities(vector)
+    sims, asks = aids.similarities_and_asks(vector)
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
     asked = asked_text(analysis)
@@ -307,8 +322,10 @@ def score_plain(
             # the backstory of a question about addiction: the question is about addiction).
             bonus = ABOUT_BONUS if about.search(asked) else CONTEXT_SHARE * ABOUT_BONUS
         score = float(sims[i]) + LEXICAL_WEIGHT * share + bonus
-        if kinds:  # written for what was asked, or for another kind of question
-            score += KIND_BONUS if set(kinds) & set(s.kinds) else -KIND_BONUS
+        if set(kinds) & set(s.kinds):  # written for what was asked
+            score += KIND_BONUS
+        elif kinds and asks[i] < PARAPHRASE:  # for another kind, unless it was written for this
+            score -= KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
         if analysis.sources and s.source_id not in analysis.sources and s.source_id != ARTICLE_ID:
