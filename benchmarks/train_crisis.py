@@ -124,6 +124,12 @@ QUESTION_SETS = (
     FIRST_CONTACT / "questions-batch24.jsonl",
     FIRST_CONTACT / "safety-batch22.jsonl",
     FIRST_CONTACT / "questions-batch25.jsonl",
+    FIRST_CONTACT / "safety-batch23.jsonl",
+    FIRST_CONTACT / "questions-batch26.jsonl",
+    FIRST_CONTACT / "safety-batch24.jsonl",
+    FIRST_CONTACT / "questions-batch27.jsonl",
+    FIRST_CONTACT / "safety-batch25.jsonl",
+    FIRST_CONTACT / "questions-batch28.jsonl",
 )
 """Labelled patient-question sets, learned from too: they hold the ordinary questions the
 router meets most (the training files are mostly hard near misses). A first-contact batch
