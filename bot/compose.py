@@ -137,6 +137,14 @@ def _candidates(
             source_adjust = 0.0 if asks_about_sources else -weights.unverified_penalty
         if not asks_about_sources and _ABOUT_SOURCE_SECTION.match(passage.section.strip()):
             source_adjust -= weights.about_source_penalty
+        if (
+            analysis.sources
+            and not is_article(passage)
+            and passage.source_id not in analysis.sources
+        ):
+            # "What did the 2023 review say?": another reference's note ("no paper with that
+            # title could be matched to this PubMed ID") reads as the named one's.
+            source_adjust -= weights.other_source_penalty
         sims = entry.vectors @ query_vector.reshape(-1)
         for sentence, vector, sim in zip(entry.sentences, entry.vectors, sims, strict=True):
             if len(sentence.split()) < 5 or sentence.endswith("?") or sentence.startswith("#"):
@@ -254,7 +262,13 @@ def compose_answer(
         is_article(c.passage) and any(t in c.sentence.lower() for t in topics) for c in chosen
     )
     if checked_on_topic and article_on_topic:
-        note = prompts.DISAGREEMENT_NOTE
+        # "The checked finding is shown first" only where the plain lead does start with one
+        # ("show me the paper that says ketamine works for fibromyalgia" leads with the claims
+        # it asks about); moving the checked findings up instead lost a blind A/B (rv29c).
+        first_checked = not lead.sentences or is_checked_finding(
+            lead.backing[lead.sentences[0].id][0]
+        )
+        note = prompts.DISAGREEMENT_NOTE if first_checked else prompts.DISAGREEMENT_NOTE_SHORT
     note = "\n\n".join([*([note] if note else []), *uncovered])
     numbers: dict[str, int] = {}
     citations: list[Citation] = []

@@ -30,6 +30,11 @@ class ComposeWeights(BaseModel):
     named_source_bonus: float = Field(
         0.06, description="Added to the article's sentences when the question names the article."
     )
+    other_source_penalty: float = Field(
+        0.25,
+        description="Taken off another reference's sentence when the question names a source: "
+        "it would read as the named one's.",
+    )
     keep_within: float = Field(
         0.22, ge=0, description="Sentences scoring more than this below the best are left out."
     )

@@ -51,8 +51,10 @@ PARAPHRASE_GAP = 0.1
 OTHER_SOURCE_PENALTY = 0.25
 """A question that names a source (corpus/vocabulary.toml [[source_name]]): another
 reference's sentence would read as the named one's ("What's in the 2023 review?" answered with
-the 2024 scoping review's line on Schedule I), so it needs that much more to lead. The
-article's own sentences are not held back: they say what the article claims of its sources."""
+the 2024 scoping review's line on Schedule I), so it needs that much more to lead. So does an
+article sentence unless its caveats are the named source's: the article's claims about that
+source answer, its other claims do not ("is that Psychedelics Today thing a study?" was
+answered with the author's view that ketamine is not a classic psychedelic)."""
 CAUTION_BONUS = 0.1
 """Personal questions: the sources' cautions about what the asker named come first."""
 MIN_SCORE = 0.55
@@ -307,6 +309,7 @@ def score_plain(
     weights = {t: lexicon.idf(t) ** 2 for t in q_terms}
     total = sum(weights.values())
     asked = asked_text(analysis)
+    unnamed = lexicon.vocabulary.without_source_names(analysis.text)
     out = []
     for i, s in enumerate(aids.plain):
         if s.role == UNCITED:
@@ -315,7 +318,7 @@ def score_plain(
             continue
         share = sum(weights[t] for t in q_terms & aids.plain_terms[i]) / total if total else 0.0
         about = aids.about[i]
-        named = bool(about and about.search(analysis.text))
+        named = bool(about and about.search(unnamed))
         bonus = 0.0
         if about and named:
             # Named where the question asks, or only in the story around it (a condition in
@@ -328,10 +331,21 @@ def score_plain(
             score -= KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
-        if analysis.sources and s.source_id not in analysis.sources and s.source_id != ARTICLE_ID:
+        if analysis.sources and not _speaks_of(aids, s, analysis.sources):
             score -= OTHER_SOURCE_PENALTY
         out.append(ScoredPlain(s, aids.vectors[i], score))
     return sorted(out, key=lambda c: c.score, reverse=True)
+
+
+def _speaks_of(aids: AnswerAids, sentence: PlainSentence, sources: Collection[str]) -> bool:
+    """Whether ``sentence`` is one of ``sources``' own, or the article's claim about one of
+    them (a claim whose caveats are that source's: "the author says a 2020 study showed...")."""
+    if sentence.source_id in sources:
+        return True
+    if sentence.source_id != ARTICLE_ID:
+        return False
+    by_id = aids.by_id()
+    return any(c in by_id and by_id[c].source_id in sources for c in sentence.caveats)
 
 
 def asked_text(analysis: QuestionAnalysis) -> str:

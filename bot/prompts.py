@@ -121,10 +121,10 @@ NOTE_PASSAGE_NOTE = (
     "They are not the paper's own words."
 )
 ABSTRACT_PASSAGE_NOTE = "These words come from the paper's published abstract."
-DISAGREEMENT_NOTE = (
-    "Note: the article's author and the checked sources do not fully agree here. "
-    "The checked finding is shown first."
+DISAGREEMENT_NOTE_SHORT = (
+    "Note: the article's author and the checked sources do not fully agree here."
 )
+DISAGREEMENT_NOTE = f"{DISAGREEMENT_NOTE_SHORT} The checked finding is shown first."
 
 # --- the clinic (bot/clinic.py fills these from the PAINBOT_CLINIC_* settings) ---------------
 AI_DISCLOSURE = "This is a computer program, not a person."

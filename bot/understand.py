@@ -482,11 +482,18 @@ def understand(
     asked, context = split_asked(text, pieces)
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
-    resolved = resolve_follow_up(
-        target,
-        [vocabulary.spell_out(normalise(t)) for t in history],
-        vocabulary,
-        bool(_CONTINUES.match(text)),
+    # A message naming a source has its subject ("so that Psychedelics Today thing, is it a
+    # study?"); only a swap ("and the 2023 review?") keeps the earlier question's topic.
+    names_own_source = bool(vocabulary.sources_named(text)) and not _ELLIPSIS.match(text)
+    resolved = (
+        target
+        if names_own_source
+        else resolve_follow_up(
+            target,
+            [vocabulary.spell_out(normalise(t)) for t in history],
+            vocabulary,
+            bool(_CONTINUES.match(text)),
+        )
     )
     follow_up = resolved != target or (bool(history) and bool(personal))
     own_terms = _terms(resolved, True, lexicon, vocabulary)
@@ -532,6 +539,7 @@ def understand(
     )
     on_topic = (
         bool(vocabulary.topic_pattern.search(target))
+        or names_own_source
         or lay_topic
         or (follow_up and not new_subject)
         or (bool(personal) and bool(vocabulary.topic_pattern.search(text)))

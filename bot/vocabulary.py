@@ -158,6 +158,13 @@ class Vocabulary:
         """Ids of the corpus sources ``text`` (lower-cased) names."""
         return frozenset(s.source for s in self.source_names if s.pattern.search(text))
 
+    def without_source_names(self, text: str) -> str:
+        """``text`` (lower-cased) with the names of sources blanked: a source's name is not
+        its topic ("Psychedelics Today" is a news site, not a question about psychedelics)."""
+        for s in self.source_names:
+            text = s.pattern.sub(" ", text)
+        return text
+
     @cached_property
     def synonyms(self) -> Mapping[str, tuple[str, ...]]:
         """Patient word -> the sources' words for it (every lay term entry merged)."""
