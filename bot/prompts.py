@@ -121,10 +121,13 @@ NOTE_PASSAGE_NOTE = (
     "They are not the paper's own words."
 )
 ABSTRACT_PASSAGE_NOTE = "These words come from the paper's published abstract."
-DISAGREEMENT_NOTE_SHORT = (
-    "Note: the article's author and the checked sources do not fully agree here."
+DISAGREEMENT_NOTE = (
+    "Note: the article's author and the checked sources do not fully agree here. "
+    "The checked finding is shown first."
 )
-DISAGREEMENT_NOTE = f"{DISAGREEMENT_NOTE_SHORT} The checked finding is shown first."
+DISAGREEMENT_NOTE_SHORT = "Note: the author and the checked sources do not fully agree here."
+"""The note when the plain lead does not start with the checked finding (at grade 6 or below,
+as every fixed text)."""
 
 # --- the clinic (bot/clinic.py fills these from the PAINBOT_CLINIC_* settings) ---------------
 AI_DISCLOSURE = "This is a computer program, not a person."
