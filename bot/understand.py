@@ -483,7 +483,7 @@ def understand(
     personal, general = _personal(text, asked, vocabulary)
     target = general if personal == "request" and general else asked
     # A message naming a source has its subject ("so that Psychedelics Today thing, is it a
-    # study?"); only a swap ("and the 2023 review?") keeps the earlier question's topic.
+    # study?"); only a swap ("what about the 2023 review?") keeps the earlier question's topic.
     names_own_source = bool(vocabulary.sources_named(text)) and not _ELLIPSIS.match(text)
     resolved = (
         target
