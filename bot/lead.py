@@ -164,19 +164,15 @@ class AnswerAids:
             ask_owner=tuple(i for i, _ in asks),
         )
 
-    def similarities(self, vector: Vectors) -> np.ndarray:
-        """How close each plain sentence is to the question: a blend of its own similarity and
-        that of its nearest example question (a question is nearer to another question than
-        to the statement that answers it: "how does ketamine ease pain?" and the NMDA line)."""
-        return self.similarities_and_asks(vector)[0]
-
     def similarities_and_asks(self, vector: Vectors) -> tuple[np.ndarray, np.ndarray]:
-        """``similarities`` and, per sentence, its nearest example question's similarity (its
-        own where it has none). An example that paraphrases the question (PARAPHRASE) is the
-        question the sentence was written for: the blend is then at least that example's
-        similarity less PARAPHRASE_GAP, however far the statement's own words are ("which
-        conditions did the psychedelic studies look at" and "Three studies were on phantom
-        limb pain...")."""
+        """How close each plain sentence is to the question, and its nearest example
+        question's similarity (its own where it has none). The first is a blend of the two (a
+        question is nearer to another question than to the statement that answers it: "how
+        does ketamine ease pain?" and the NMDA line). An example that paraphrases the question
+        (PARAPHRASE) is the question the sentence was written for: the blend is then at least
+        that example's similarity less PARAPHRASE_GAP, however far the statement's own words
+        are ("which conditions did the psychedelic studies look at" and "Three studies were on
+        phantom limb pain...")."""
         q = vector.reshape(-1)
         sims = self.vectors @ q
         if not self.ask_owner:
