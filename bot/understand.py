@@ -484,7 +484,8 @@ def understand(
     target = general if personal == "request" and general else asked
     # A message naming a source has its subject ("so that Psychedelics Today thing, is it a
     # study?"); only a swap ("what about the 2023 review?") keeps the earlier question's topic.
-    names_own_source = bool(vocabulary.sources_named(text)) and not _ELLIPSIS.match(text)
+    sources = vocabulary.sources_named(text)
+    names_own_source = bool(sources) and not _ELLIPSIS.match(text)
     resolved = (
         target
         if names_own_source
@@ -599,5 +600,5 @@ def understand(
         ),
         parts=tuple(p for p in question_parts(target) if p != target.strip()),
         topic=resolved[len(target) :].strip() if resolved.startswith(target) else "",
-        sources=vocabulary.sources_named(text),
+        sources=sources,
     )
