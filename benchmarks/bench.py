@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[float]:
-    """Embed one query plus one Chroma top-k query: the least any answer can cost.
+    """Embed one query plus one Chroma top-k query: the least any answer can cost
+    (bigcorpus.floor_query).
 
     The embedder keeps no vectors: the texts are embedded each time, as a new question is."""
     from bot.embeddings import load_embedder
@@ -40,12 +41,12 @@ def floor_ms(settings: Settings, texts: list[str], repeats: int = 3) -> list[flo
 
     embedder = load_embedder(bigcorpus.uncached(settings))
     store = open_store(settings, embedder)
-    store.query(embedder.embed_query(texts[0]), settings.top_k)  # warm-up, not timed
+    bigcorpus.floor_query(store, embedder, texts[0], settings.top_k)  # warm-up, not timed
     times = []
     for _ in range(repeats):
         for text in texts:
             start = time.perf_counter()
-            store.query(embedder.embed_query(text), settings.top_k)
+            bigcorpus.floor_query(store, embedder, text, settings.top_k)
             times.append((time.perf_counter() - start) * 1000)
     return times
 

@@ -170,6 +170,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="Weight of the best-sentence similarity against the fused rank score.",
     )
+    sentence_cache_passages: int = Field(
+        10000,
+        ge=0,
+        description="Passages whose sentence vectors are kept in memory (about 16 KB each, so "
+        "10,000 take about 160 MB). At load the bot reads up to this many from the store (about "
+        "0.4 s per 1,000), so an answer rarely waits on the store for them; more are read as "
+        "questions need them, the least recently used going first.",
+    )
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     # --- answering -----------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.lexicon import STOPWORDS, LexiconStats
 from bot.retrieve import KeywordIndex
+from bot.store import record_id
 from bot.types import Passage
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,12 @@ class CorpusIndex:
     def by_id(self) -> dict[str, Passage]:
         """Every live passage by chunk id (for passages fetched by a link, bot/lead.py)."""
         return {p.chunk_id: p for p in self.passages}
+
+    @cached_property
+    def by_record(self) -> dict[str, Passage]:
+        """Every live passage by the id of its chunk record in the store (store.record_id):
+        a dense search then reads only ids and distances from the store."""
+        return {record_id(p): p for p in self.passages}
 
     @classmethod
     def build(cls, passages: list[Passage], generation: int) -> CorpusIndex:

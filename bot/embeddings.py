@@ -191,15 +191,27 @@ class OnnxEmbedder:
 TOKENS_PER_BATCH = 256
 """Padded tokens one ONNX call takes at most. Small batches are faster per text on a CPU: 32
 article passages took 0.45 s one at a time and 3.6 s in one batch (docs/benchmarks.md)."""
+PAD_SLACK = 4
+"""Padding tokens a text may carry to share a call. A call here costs about 3 ms plus 0.2 ms
+per padded token, so a short text padded to a long one's width costs more than a call of its
+own: the crisis check's pieces of a long message (the message, its sentences and windows)
+took about a fifth less time than in batches padded up to 256 tokens, a short message's the
+same (docs/benchmarks.md)."""
 
 
 def _batches(order: list[int], lengths: list[int], most: int) -> list[list[int]]:
-    """``order`` (longest first) cut into batches of at most ``most`` texts whose padded size
-    stays within TOKENS_PER_BATCH (a text longer than that goes alone)."""
+    """``order`` (longest first) cut into batches of at most ``most`` texts of nearly the same
+    length (PAD_SLACK) whose padded size stays within TOKENS_PER_BATCH (a text longer than that
+    goes alone)."""
     batches: list[list[int]] = []
     for index in order:
         batch = batches[-1] if batches else None
-        if batch and len(batch) < most and (len(batch) + 1) * lengths[batch[0]] <= TOKENS_PER_BATCH:
+        if (
+            batch
+            and len(batch) < most
+            and lengths[batch[0]] - lengths[index] <= PAD_SLACK
+            and (len(batch) + 1) * lengths[batch[0]] <= TOKENS_PER_BATCH
+        ):
             batch.append(index)
         else:
             batches.append([index])

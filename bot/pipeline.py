@@ -71,7 +71,7 @@ class Bot:
         self.vocabulary = vocabulary or corpus_vocabulary(settings.corpus_dir)
         self.evidence_model = evidence_model or load_model(settings.evidence.model_path)
         self.safety = SafetyRouter(embedder, vocabulary=self.vocabulary, weights=settings.safety)
-        self.vectors = VectorCache(embedder, store)
+        self.vectors = VectorCache(embedder, store, settings.sentence_cache_passages)
         self.retriever = Retriever(store, embedder, settings, self.vectors)
         self.lexicon = self._build_lexicon()
         self.aids = self._build_aids()

@@ -127,6 +127,14 @@ class Retriever:
         self.keyword = self.corpus.keyword
         self.generation = self.corpus.generation
 
+    def dense(self, vector: Vectors, k: int) -> list[Passage]:
+        """The k nearest live passages: the store gives ids and similarities, the corpus index
+        the passages (a record not in it is of another generation, which the next refresh
+        takes in)."""
+        records = self.corpus.by_record
+        hits = self.store.nearest(vector, k, records.__contains__)
+        return [replace(records[rid], score=sim, similarity=sim) for rid, sim in hits]
+
     def retrieve(
         self,
         query: str,
@@ -146,7 +154,7 @@ class Retriever:
         if vector is None and mode in ("dense", "hybrid"):
             vector = self.embedder.embed_query(query)
         if vector is not None and mode in ("dense", "hybrid"):
-            dense = self.store.query(vector, n)
+            dense = self.dense(vector, n)
         if mode == "dense":
             return dense[:k]
         keyword = self.keyword.search(query, n)

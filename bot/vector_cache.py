@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ from bot.types import Passage
 
 log = logging.getLogger(__name__)
 _LIST_MARKER = ("- ", "* ", "• ")
-PRELOAD_MAX_PASSAGES = 2000
-"""Stores this small have every passage's sentence vectors read into memory at load."""
+PRELOAD_PAGE = 500
+"""Passages whose stored sentence vectors are read in one store call at load (about 20 KB
+each)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class VectorCache:
     the store changed under a running bot and ingest did not store vectors).
     """
 
-    def __init__(self, embedder: Embedder, store: Any = None, max_passages: int = 5000) -> None:
+    def __init__(self, embedder: Embedder, store: Any = None, max_passages: int = 10000) -> None:
         self._embedder = embedder
         self._store = store
         self._max = max_passages
@@ -100,11 +102,11 @@ class VectorCache:
 
     # --- loading --------------------------------------------------------------------------
     def prepare(self, passages: Sequence[Passage], snapshot: Path, model_id: str) -> None:
-        """At load: read a small store's vectors into memory, and make those the store lacks."""
+        """At load: read stored vectors into memory (as many as the cache holds), and make
+        those the store lacks."""
         stored = self._store.sentence_ids() if self._store is not None else set()
         lacking = [p for p in passages if record_id(p) not in stored]
-        if len(passages) <= PRELOAD_MAX_PASSAGES:
-            self.get([p for p in passages if record_id(p) in stored])
+        self._preload([p for p in passages if record_id(p) in stored][: self._max])
         if not lacking:
             return
         log.warning(
@@ -122,6 +124,19 @@ class VectorCache:
                 self._save_snapshot(snapshot, model_id)
             except OSError as exc:  # a read-only disk only costs start-up time
                 log.warning("could not save %s: %s", snapshot, exc)
+
+    def _preload(self, passages: Sequence[Passage]) -> None:
+        """Read these passages' stored vectors into the cache, a page at a time; on a large
+        store this saves each answer a store read of its passages (most of its time)."""
+        started = time.perf_counter()
+        for start in range(0, len(passages), PRELOAD_PAGE):
+            self.get(passages[start : start + PRELOAD_PAGE])
+        if len(passages) > PRELOAD_PAGE:
+            log.info(
+                "sentence vectors of %d passages read into memory in %.1f s",
+                len(passages),
+                time.perf_counter() - started,
+            )
 
     def _save_snapshot(self, path: Path, model_id: str) -> None:
         """Write the pinned (made at load) entries to ``path`` (.npz, no pickles)."""

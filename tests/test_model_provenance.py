@@ -203,3 +203,18 @@ def test_a_start_with_the_export_made_loads_no_torch(embedder) -> None:  # type:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.split()[-3:] == ["(384,)", "False", "False"]
+
+
+def test_texts_share_an_embedding_call_only_when_nearly_as_long() -> None:
+    """Padding a short text to a long one's width costs more than a call of its own."""
+    from bot.embeddings import PAD_SLACK, TOKENS_PER_BATCH, _batches
+
+    lengths = [40, 39, 12, 10, 9, 40 - PAD_SLACK, 3]
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches = _batches(order, lengths, 64)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        widest = max(lengths[i] for i in batch)
+        assert all(widest - lengths[i] <= PAD_SLACK for i in batch)
+        assert len(batch) == 1 or len(batch) * widest <= TOKENS_PER_BATCH
+    assert [0, 1, 5] in batches and [2, 3, 4] in batches and [6] in batches

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import Settings
@@ -375,3 +376,22 @@ def test_query_skips_a_record_deleted_while_it_was_read(
     vector = counting.embed_query("record")
     passages = store.query(vector, 2)
     assert len(passages) == 1 and passages[0].text
+
+
+def test_nearest_gives_the_ids_and_similarities_of_query_and_skips_what_keep_refuses(
+    corpus_settings: Settings, embedder
+) -> None:
+    """An answer's dense search (Store.nearest, passages from the corpus index) finds what a
+    full query does, reading only ids and distances."""
+    from bot.store import record_id
+    from ingest.index import open_store
+
+    store = open_store(corpus_settings, embedder)
+    vector = embedder.embed_query("side effects of ketamine infusions")
+    full = store.query(vector, 8)
+    hits = store.nearest(vector, 8, lambda _record: True)
+    assert [rid for rid, _ in hits] == [record_id(p) for p in full]
+    assert np.allclose([s for _, s in hits], [p.similarity for p in full], atol=1e-6)
+    refused = record_id(full[0])
+    kept = store.nearest(vector, 8, lambda record: record != refused)
+    assert len(kept) == 8 and refused not in {rid for rid, _ in kept}

@@ -111,6 +111,30 @@ def test_no_sentence_is_embedded_while_answering(corpus_settings: Settings, embe
     assert embedded_passage_texts(counting, store) == set()  # at load or while answering
 
 
+def test_stored_vectors_are_read_into_memory_at_load_up_to_the_cache_size(
+    corpus_settings: Settings, embedder
+) -> None:
+    """A large store's answers then never wait on a store read of their passages' sentence
+    vectors; the cache holds no more than its size."""
+    store = _open(corpus_settings, embedder)
+    passages = store.all_passages()
+    engine = Bot(corpus_settings, embedder, store)
+    assert len(engine.vectors) == len(passages) > 10
+    reads: list[int] = []
+    original = store.sentence_vectors
+
+    def counted(ids):  # type: ignore[no-untyped-def]
+        reads.append(len(ids))
+        return original(ids)
+
+    store.sentence_vectors = counted  # type: ignore[method-assign]
+    assert engine.answer("What are the side effects of ketamine infusions?").citations
+    assert reads == []
+    small = Bot(corpus_settings.model_copy(update={"sentence_cache_passages": 10}), embedder, store)
+    assert len(small.vectors) == 10
+    assert small.answer("What are the side effects of ketamine infusions?").citations
+
+
 def _make_old_store(settings: Settings, folder, embedder) -> ChunkStore:  # type: ignore[no-untyped-def]
     """A store as made before sentence vectors were stored: no sentences collection."""
     import chromadb
