@@ -142,6 +142,18 @@ def test_follow_up_is_resolved_against_history(lexicon: Lexicon) -> None:
     assert canada.on_topic and "psilocybin" in canada.resolved
 
 
+def test_a_message_naming_a_source_keeps_its_subject_and_the_drug_it_points_to(
+    lexicon: Lexicon,
+) -> None:
+    history = ("What did the 2018 guideline say ketamine helps?", "How strong was that evidence?")
+    a = _analyse("and were there people the guideline said shouldn't get it?", lexicon, history)
+    assert a.sources == {"pmid-29870458"} and a.drugs == {"ketamine"}
+    assert "strong" not in a.query and "evidence" not in a.query  # the earlier topic stays
+    # A drug named in the message itself is its own subject.
+    b = _analyse("did the guideline say anything about psilocybin?", lexicon, history)
+    assert b.drugs == {"psychedelics"} and "ketamine" not in b.resolved
+
+
 @pytest.mark.parametrize(
     ("question", "field", "value"),
     [
