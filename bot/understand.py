@@ -470,11 +470,15 @@ def _treatment_follows(after: str, vocabulary: Vocabulary) -> bool:
     return vocabulary.not_drug_pattern.match(rest) is not None
 
 
-def _with_earlier_drug(target: str, history: Sequence[str], vocabulary: Vocabulary) -> str:
-    """A message naming a source keeps its own subject, but "it" with no drug named is the
-    drug the conversation was about: after "What did the 2018 guideline say ketamine helps?",
-    "were there people the guideline said shouldn't get it?" asks about ketamine."""
-    if not history or not _POINTER.search(target) or vocabulary.drug_pattern.search(target):
+def _with_earlier_drug(
+    target: str, text: str, history: Sequence[str], vocabulary: Vocabulary
+) -> str:
+    """A message naming a source keeps its own subject, but "it" in a message naming no drug
+    is the drug the conversation was about: after "What did the 2018 guideline say ketamine
+    helps?", "were there people the guideline said shouldn't get it?" asks about ketamine.
+    (A drug word in the source's own name counts: in "the Psychedelics Today one, what
+    conference was it about?", "it" is the report.)"""
+    if not history or not _POINTER.search(target) or vocabulary.drug_pattern.search(text):
         return target
     for turn in reversed(history):
         named = vocabulary.drug_pattern.findall(vocabulary.spell_out(normalise(turn)))
@@ -500,7 +504,7 @@ def understand(
     sources = vocabulary.sources_named(text)
     names_own_source = bool(sources) and not _ELLIPSIS.match(text)
     resolved = (
-        _with_earlier_drug(target, history, vocabulary)
+        _with_earlier_drug(target, text, history, vocabulary)
         if names_own_source
         else resolve_follow_up(
             target,

@@ -152,6 +152,13 @@ def test_a_message_naming_a_source_keeps_its_subject_and_the_drug_it_points_to(
     # A drug named in the message itself is its own subject.
     b = _analyse("did the guideline say anything about psilocybin?", lexicon, history)
     assert b.drugs == {"psychedelics"} and "ketamine" not in b.resolved
+    # "it" is the report when the report's name holds a drug word.
+    report = _analyse(
+        "the psychedelics today one, what conference was it about?",
+        lexicon,
+        ("What sources does the article use for ketamine?",),
+    )
+    assert "ketamine" not in report.resolved
 
 
 @pytest.mark.parametrize(
