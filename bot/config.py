@@ -174,9 +174,9 @@ class Settings(BaseSettings):
         10000,
         ge=0,
         description="Passages whose sentence vectors are kept in memory (about 16 KB each, so "
-        "10,000 take about 160 MB). At load the bot reads up to this many from the store (about "
-        "0.4 s per 1,000), so an answer rarely waits on the store for them; more are read as "
-        "questions need them, the least recently used going first.",
+        "10,000 take about 160 MB). At load the bot reads up to this many from the store (0.5 to "
+        "1.2 s per 1,000 measured), so an answer rarely waits on the store for them; more are "
+        "read as questions need them, the least recently used going first.",
     )
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
