@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -39,6 +39,7 @@ CHUNKER_VERSION = "sentences-v1"
 """Bump when chunk boundaries or the embedded text change: old stores then ask for --rebuild."""
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 _PAGE = 2000  # records fetched per page when reading a whole collection
+_Row = TypeVar("_Row")
 _DATABASE_FILES = ("chroma.sqlite3", "chroma.sqlite3-wal")
 QUIET_S = 2.0
 """An embedded store whose database files have not changed for this long, and not since, still
@@ -654,18 +655,9 @@ class ChunkStore:
     def query(self, embedding: Vectors, k: int) -> list[Passage]:
         """The k nearest active chunks; similarity = 1 - cosine distance."""
         active = self._active_versions()  # first: it may reopen a store changed elsewhere
-        total = self._chunk_count()
-        if total == 0 or k <= 0:
-            return []
-        vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
-        n = min(total, k + 10)
-        while True:
-            result = self._chunks.query(
-                query_embeddings=vector,
-                n_results=n,
-                include=["documents", "metadatas", "distances"],
-            )
-            passages = [
+
+        def live(result: Any) -> list[Passage]:
+            return [
                 stored_passage(doc, meta, 1.0 - float(dist))
                 for doc, meta, dist in zip(
                     result["documents"][0],
@@ -675,9 +667,8 @@ class ChunkStore:
                 )
                 if _is_live(meta, doc, active)
             ]
-            if len(passages) >= k or n >= total:
-                return passages[:k]
-            n = min(total, n * 4)
+
+        return self._nearest_kept(embedding, k, ["documents", "metadatas", "distances"], live)
 
     def nearest(
         self, embedding: Vectors, k: int, keep: Callable[[str], bool]
@@ -686,20 +677,36 @@ class ChunkStore:
         and distances are read: a query that also reads each record's text and metadata cost
         about four times as much on a store of 7,000 passages (docs/benchmarks.md)."""
         self._reload_if_changed()  # first: it may reopen a store changed elsewhere
+
+        def kept(result: Any) -> list[tuple[str, float]]:
+            return [
+                (str(rid), 1.0 - float(distance))
+                for rid, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+                if keep(str(rid))
+            ]
+
+        return self._nearest_kept(embedding, k, ["distances"], kept)
+
+    def _nearest_kept(
+        self,
+        embedding: Vectors,
+        k: int,
+        include: list[str],
+        rows: Callable[[Any], list[_Row]],
+    ) -> list[_Row]:
+        """The first k of ``rows`` (what it keeps of a Chroma query's result), asking Chroma for
+        four times as many records while fewer than k are kept (records of old versions, or
+        being deleted, come back too)."""
         total = self._chunk_count()
         if total == 0 or k <= 0:
             return []
         vector = np.asarray(embedding, dtype=np.float32).reshape(1, -1)
         n = min(total, k + 10)
         while True:
-            result = self._chunks.query(query_embeddings=vector, n_results=n, include=["distances"])
-            hits = [
-                (str(rid), 1.0 - float(distance))
-                for rid, distance in zip(result["ids"][0], result["distances"][0], strict=True)
-                if keep(str(rid))
-            ]
-            if len(hits) >= k or n >= total:
-                return hits[:k]
+            result = self._chunks.query(query_embeddings=vector, n_results=n, include=include)
+            kept = rows(result)
+            if len(kept) >= k or n >= total:
+                return kept[:k]
             n = min(total, n * 4)
 
     def all_passages(self) -> list[Passage]:
