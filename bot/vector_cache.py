@@ -88,7 +88,7 @@ class VectorCache:
     the store changed under a running bot and ingest did not store vectors).
     """
 
-    def __init__(self, embedder: Embedder, store: Any = None, max_passages: int = 10000) -> None:
+    def __init__(self, embedder: Embedder, store: Any, max_passages: int) -> None:
         self._embedder = embedder
         self._store = store
         self._max = max_passages
