@@ -178,6 +178,14 @@ class Settings(BaseSettings):
         "1.2 s per 1,000 measured), so an answer rarely waits on the store for them; more are "
         "read as questions need them, the least recently used going first.",
     )
+    memory_search_passages: int = Field(
+        10000,
+        ge=0,
+        description="Stores of up to this many passages are searched in memory: their vectors "
+        "(about 1.5 KB each) are read from the store at load and after each ingest, and a "
+        "search is exact and takes well under a millisecond. Larger stores are searched by "
+        "Chroma's own index. 0: always Chroma's index.",
+    )
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     # --- answering -----------------------------------------------------------------------

@@ -321,13 +321,17 @@ def score_plain(
             # the backstory of a question about addiction: the question is about addiction).
             bonus = ABOUT_BONUS if about.search(asked) else CONTEXT_SHARE * ABOUT_BONUS
         score = float(sims[i]) + LEXICAL_WEIGHT * share + bonus
+        # Of a source other than the one the question names: written for the same kind of
+        # question, it still answers it about the wrong source ("who wrote the 2018
+        # guideline?" is not answered by who wrote the article).
+        other_source = bool(analysis.sources) and not _speaks_of(aids, s, analysis.sources)
         if set(kinds) & set(s.kinds):  # written for what was asked
-            score += KIND_BONUS
+            score += 0.0 if other_source else KIND_BONUS
         elif kinds and asks[i] < PARAPHRASE:  # for another kind, unless it was written for this
             score -= KIND_BONUS
         if personal and named and s.role in _CAUTION_ROLES:
             score += CAUTION_BONUS
-        if analysis.sources and not _speaks_of(aids, s, analysis.sources):
+        if other_source:
             score -= OTHER_SOURCE_PENALTY
         out.append(ScoredPlain(s, aids.vectors[i], score))
     return sorted(out, key=lambda c: c.score, reverse=True)
@@ -558,7 +562,17 @@ def per_drug(
     ]
 
 
-def linked_chunks(
+@dataclass(frozen=True)
+class PlainScores:
+    """score_plain of the question and of each of its parts, made once per answer: the
+    passages to fetch (linked_chunks) and the lead (plain_lead) are chosen from the same."""
+
+    whole: list[ScoredPlain]
+    parts: list[list[ScoredPlain]]
+    part_vectors: Sequence[Vectors] = ()
+
+
+def plain_scores(
     aids: AnswerAids,
     analysis: QuestionAnalysis,
     kinds: Sequence[str],
@@ -566,6 +580,26 @@ def linked_chunks(
     lexicon: Lexicon,
     personal: bool = False,
     part_vectors: Sequence[Vectors] = (),
+) -> PlainScores:
+    """The question's plain sentences scored, and each of ``analysis.parts``' (embedded as
+    ``part_vectors``) with the drugs and conditions of the whole question: "does it help
+    pain" is still about ketamine."""
+    whole = score_plain(aids, analysis, vector, kinds, lexicon, personal)
+    parts = [
+        score_plain(
+            aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
+        )
+        for part, pv in zip(analysis.parts, part_vectors, strict=True)
+    ]
+    return PlainScores(whole, parts, part_vectors)
+
+
+def linked_chunks(
+    aids: AnswerAids,
+    analysis: QuestionAnalysis,
+    kinds: Sequence[str],
+    lexicon: Lexicon,
+    scores: PlainScores,
 ) -> list[str]:
     """Chunk ids of every passage behind the plain sentences that best answer the question
     (and each of its parts), and behind the caveats they carry, followed through.
@@ -579,14 +613,10 @@ def linked_chunks(
     ("Is Psychedelics Today even a scientific source?": its words are about that source)."""
     if names_unplain_topic(aids, analysis, lexicon) and not analysis.sources & aids.sources:
         return []
-    scored = score_plain(aids, analysis, vector, kinds, lexicon, personal)
-    chosen = [c.sentence for c in choose_lead(scored)]
-    for part, pv in zip(analysis.parts, part_vectors, strict=True):
-        part_scored = score_plain(
-            aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
-        )
+    chosen = [c.sentence for c in choose_lead(scores.whole)]
+    for part_scored in scores.parts:
         chosen += [c.sentence for c in choose_lead(part_scored)[:1]]
-    for own in per_drug(aids, analysis, kinds, scored, lexicon):
+    for own in per_drug(aids, analysis, kinds, scores.whole, lexicon):
         chosen += [c.sentence for c in choose_lead(own)[:1]]
     out: list[str] = []
     for sentence in chosen:
@@ -598,15 +628,14 @@ def plain_lead(
     aids: AnswerAids,
     analysis: QuestionAnalysis,
     kinds: Sequence[str],
-    vector: Vectors,
     passages: Sequence[Passage],
     lexicon: Lexicon,
+    scores: PlainScores,
     personal: bool = False,
-    part_vectors: Sequence[Vectors] = (),
 ) -> Lead:
     """The plain sentences that answer ``analysis``'s question from ``passages`` (retrieved),
     then their caveats; sentences whose backing was not retrieved are left out. Each of
-    ``analysis.parts`` (embedded as ``part_vectors``) gets its own best sentence, if any."""
+    ``analysis.parts`` gets its own best sentence, if any."""
     retrieved = {p.chunk_id: p for p in passages}
 
     def best(scored: Sequence[ScoredPlain]) -> list[PlainSentence]:
@@ -614,17 +643,12 @@ def plain_lead(
         # be shown, weaker ones are not promoted in its place (the quoted answer stands alone).
         return [c.sentence for c in choose_lead(scored) if showable(aids, c.sentence, retrieved)]
 
-    scored = score_plain(aids, analysis, vector, kinds, lexicon, personal)
+    scored = scores.whole
     chosen = best(scored)
     open_parts: list[tuple[str, Vectors]] = []
-    for part, pv in zip(analysis.parts, part_vectors, strict=True):
-        # The drugs and conditions of the whole question: "does it help pain" is still about
-        # ketamine.
-        answers = best(
-            score_plain(
-                aids, replace(analysis, query=part), pv, aids.question_kinds(pv), lexicon, personal
-            )
-        )
+    parts = zip(analysis.parts, scores.part_vectors, scores.parts, strict=True)
+    for part, pv, part_scored in parts:
+        answers = best(part_scored)
         if answers:
             chosen += [answers[0]] if answers[0] not in chosen else []
         else:
@@ -711,6 +735,7 @@ def restated_claim(
 __all__ = [
     "AnswerAids",
     "Lead",
+    "PlainScores",
     "ScoredPlain",
     "caveats_of",
     "choose_lead",
@@ -718,6 +743,7 @@ __all__ = [
     "linked_chunks",
     "named_in",
     "plain_lead",
+    "plain_scores",
     "required_caveats",
     "restated_claim",
     "score_plain",

@@ -29,7 +29,15 @@ from bot.evidence import (
     unknown_terms,
     without_word,
 )
-from bot.lead import AnswerAids, Lead, asked_text, linked_chunks, plain_lead
+from bot.lead import (
+    AnswerAids,
+    Lead,
+    PlainScores,
+    asked_text,
+    linked_chunks,
+    plain_lead,
+    plain_scores,
+)
 from bot.lexicon import Lexicon
 from bot.retrieve import Retriever
 from bot.review import check_reviews
@@ -174,8 +182,9 @@ class Bot:
         kinds = reply.timed("compose", self.aids.question_kinds, asked_vector)
         parts = reply.timed("compose", self.part_vectors, analysis)
         args = (analysis, verdict, kinds, asked_vector, parts)
-        passages = reply.timed("retrieve", self.retrieve_linked, *args, passages)
-        lead = reply.timed("compose", self.lead, *args, passages)
+        scores = reply.timed("compose", self.plain_scores, *args)
+        passages = reply.timed("retrieve", self.retrieve_linked, analysis, kinds, scores, passages)
+        lead = reply.timed("compose", self.lead, analysis, verdict, kinds, scores, passages)
         composed = reply.timed(
             "compose", self.compose, analysis, query_vector, passages, lead, not_covered
         )
@@ -371,22 +380,32 @@ class Bot:
         caveat's passage) may fetch beyond what the search brought."""
         return self.retriever.corpus.by_id
 
-    def retrieve_linked(
+    def plain_scores(
         self,
         analysis: QuestionAnalysis,
         verdict: Verdict,
         kinds: Sequence[str],
         vector: Vectors,
         part_vectors: Sequence[Vectors],
+    ) -> PlainScores:
+        """The plain sentences (corpus/plain/) scored for the question and each of its parts;
+        for a personal request, the cautions about what the asker named first."""
+        personal = verdict is Verdict.PERSONAL_ADVICE
+        return plain_scores(
+            self.aids, analysis, kinds, vector, self.lexicon, personal, part_vectors
+        )
+
+    def retrieve_linked(
+        self,
+        analysis: QuestionAnalysis,
+        kinds: Sequence[str],
+        scores: PlainScores,
         passages: Sequence[Passage],
     ) -> list[Passage]:
         """``passages`` and, after them, the passages the best plain sentences for the question
         and their caveats need that the search did not bring (bot/lead.py, linked_chunks)."""
-        personal = verdict is Verdict.PERSONAL_ADVICE
         have = {p.chunk_id for p in passages}
-        wanted = linked_chunks(
-            self.aids, analysis, kinds, vector, self.lexicon, personal, part_vectors
-        )
+        wanted = linked_chunks(self.aids, analysis, kinds, self.lexicon, scores)
         store = self.stored_passages()
         extra = [store[c] for c in wanted if c not in have and c in store]
         return [*passages, *extra]
@@ -396,16 +415,12 @@ class Bot:
         analysis: QuestionAnalysis,
         verdict: Verdict,
         kinds: Sequence[str],
-        vector: Vectors,
-        part_vectors: Sequence[Vectors],
+        scores: PlainScores,
         passages: Sequence[Passage],
     ) -> Lead:
-        """The plain sentences (corpus/plain/) that answer the question's kind, backed only by
-        ``passages``; for a personal request, the cautions about what the asker named first."""
+        """The plain sentences that answer the question's kind, backed only by ``passages``."""
         personal = verdict is Verdict.PERSONAL_ADVICE
-        return plain_lead(
-            self.aids, analysis, kinds, vector, passages, self.lexicon, personal, part_vectors
-        )
+        return plain_lead(self.aids, analysis, kinds, passages, self.lexicon, scores, personal)
 
     def compose(
         self,

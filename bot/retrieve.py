@@ -12,6 +12,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.embeddings import Embedder, Vectors
+from bot.memory_index import MemoryIndex, load_memory_index
 from bot.types import Passage
 from bot.vector_cache import VectorCache
 
@@ -115,6 +116,7 @@ class Retriever:
         self.cache = cache
         self.corpus: CorpusIndex
         self.keyword: KeywordIndex
+        self.memory: MemoryIndex | None
         self.generation: int
         self.refresh()
 
@@ -123,16 +125,23 @@ class Retriever:
         from the cache folder when a start or an ingest wrote them for this generation."""
         from bot.corpus_index import load_corpus_index
 
-        self.corpus = load_corpus_index(self.store, self.settings.cache_dir)
-        self.keyword = self.corpus.keyword
-        self.generation = self.corpus.generation
+        corpus = load_corpus_index(self.store, self.settings.cache_dir)
+        memory = load_memory_index(
+            self.store, list(corpus.by_record), self.settings.memory_search_passages
+        )
+        self.corpus, self.keyword, self.memory = corpus, corpus.keyword, memory
+        self.generation = corpus.generation
 
     def dense(self, vector: Vectors, k: int) -> list[Passage]:
-        """The k nearest live passages: the store gives ids and similarities, the corpus index
-        the passages (a record not in it is of another generation, which the next refresh
-        takes in)."""
-        records = self.corpus.by_record
-        hits = self.store.nearest(vector, k, records.__contains__)
+        """The k nearest live passages: ids and similarities from the in-memory index of this
+        generation's vectors, or from the store's index for a store too large for memory
+        (whose records not in the corpus index are of another generation, which the next
+        refresh takes in); the passages from the corpus index."""
+        records, memory = self.corpus.by_record, self.memory
+        if memory is not None:
+            hits = memory.nearest(vector, k)
+        else:
+            hits = self.store.nearest(vector, k, records.__contains__)
         return [replace(records[rid], score=sim, similarity=sim) for rid, sim in hits]
 
     def retrieve(

@@ -569,14 +569,24 @@ class ChunkStore:
         self._write_sentences([record_id(p) for p in passages], metas, values)
 
     def chunk_vectors(self, ids: Sequence[str]) -> Vectors | None:
-        """The stored vectors of these chunk records in order; None when one is missing."""
+        """The stored vectors of these chunk records in order; None when one is missing.
+        StoreError when the store cannot be read (another process changing it meanwhile)."""
+        from chromadb.errors import ChromaError
+
         if not ids:
             return None
+        self._reload_if_changed()  # first: it may reopen a store changed elsewhere
         found: dict[str, Vectors] = {}
         step = max(1, int(self._client.get_max_batch_size()))
         wanted = list(dict.fromkeys(ids))
         for start in range(0, len(wanted), step):
-            got = self._chunks.get(ids=wanted[start : start + step], include=["embeddings"])
+            try:
+                got = self._chunks.get(ids=wanted[start : start + step], include=["embeddings"])
+            except ChromaError as exc:
+                raise StoreError(
+                    f"Could not read chunk vectors ({exc}): the store changed while they were "
+                    "read. Reading them again after the change completes works."
+                ) from exc
             for rid, vector in zip(got["ids"], got["embeddings"], strict=True):
                 found[rid] = np.asarray(vector, dtype=np.float32)
         if any(rid not in found for rid in ids):
