@@ -25,6 +25,10 @@ SEPARABLE_PARTICLES = frozenset({"out", "off", "up", "down", "away"})
 prepositions too ("broken back")."""
 
 
+_CITATION_MARKS = r"[\s,;:()\[\]'\"\u2018\u2019\u201c\u201d-]*"
+"""What may stand between the words of a source's name as citations are written."""
+
+
 def phrase_pattern(
     phrases: Iterable[str], plural: bool = False, separable: bool = False
 ) -> re.Pattern[str]:
@@ -86,13 +90,17 @@ class SourceName:
     @cached_property
     def pattern(self) -> re.Pattern[str]:
         """Any of the names, the words of a name standing up to three words apart ("the
-        2023 psychedelics review" names "2023 review")."""
-        gap = r"\s+(?:[a-z0-9'-]+\s+){0,3}"
+        2023 psychedelics review" names "2023 review"), with commas, quotes or brackets
+        between them as citations are written ("PubMed, 2020", "the Cohen (2018) paper")."""
+        between = rf"{_CITATION_MARKS}\s{_CITATION_MARKS}"
+        gap = rf"{between}(?:[a-z0-9'-]+{between}){{0,3}}"
         body = "|".join(
             gap.join(re.escape(w) for w in name.lower().split())
             for name in sorted(self.names, key=len, reverse=True)
         )
-        return re.compile(rf"(?<![a-z0-9'])(?:{body})(?![a-z0-9])")
+        # A name may open a quotation ("the 'PubMed, 2020' source"), not follow a letter's
+        # apostrophe.
+        return re.compile(rf"(?<![a-z0-9])(?<![a-z0-9]')(?:{body})(?![a-z0-9])")
 
 
 @dataclass(frozen=True)
@@ -247,6 +255,11 @@ class Vocabulary:
     @cached_property
     def article_pattern(self) -> re.Pattern[str]:
         return re.compile(rf"\b(this|the) ({'|'.join(map(re.escape, self.article_names))})\b")
+
+    @cached_property
+    def author_name_words(self) -> frozenset[str]:
+        """The words of the article author's names ("george")."""
+        return frozenset(w for name in self.author_names for w in name.lower().split())
 
     @cached_property
     def author_pattern(self) -> re.Pattern[str]:

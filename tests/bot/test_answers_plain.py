@@ -68,6 +68,19 @@ def test_plain_lead_and_caveats(corpus_bot, question, verdict, must_show) -> Non
         assert words in lead, (words, lead)
 
 
+def test_who_wrote_a_named_source_leads_with_that_source_not_the_article_author(
+    corpus_bot,
+) -> None:  # type: ignore[no-untyped-def]
+    answer = corpus_bot.answer(
+        "Who actually wrote the 2018 ketamine infusion guidelines that this article leans on?"
+    )
+    assert answer.verdict is Verdict.ANSWERED
+    assert "Three US groups" in answer.plain[0].text, [p.text for p in answer.plain]
+    # Asked about the article itself, the author's bio still answers.
+    article = corpus_bot.answer("who wrote this article?")
+    assert "David George" in article.plain[0].text
+
+
 @pytest.mark.parametrize(
     ("question", "named", "not_shown"),
     [

@@ -123,6 +123,12 @@ def test_ingest_checks_the_vocabulary_first(tmp_path: Path) -> None:
         ("the 2018 current opinion in anesthesiology study the article cites", {"pmid-29870458"}),
         ('is "psychedelics today" even a scientific source?', {"psychedelics-today-2024"}),
         ("what did pubmed 31990596 find?", {"pmid-31990596"}),
+        # As citations are written: a comma, quotes or brackets between a name's words.
+        ("the 'pubmed, 2020' source in this article, is that one paper?", {"pmid-31990596"}),
+        ("the pubmed (2023) one", {"pmid-37572245"}),
+        ("is \u2018psychedelics today\u2019 a journal?", {"psychedelics-today-2024"}),
+        # Not across a full stop: "2020. the review" is no "2020 review".
+        ("it came out in 2020. the review i mean is another one", set()),
         # No source named: a year alone, or a study type alone, names none.
         ("does ketamine help crps?", set()),
         ("what happened in 2023?", set()),
