@@ -3,10 +3,12 @@ and how many answers of each verdict were given per day. No question text, no IP
 
 from __future__ import annotations
 
+import atexit
 import csv
 import logging
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS answers (
 )
 """
 COLUMNS = ("answer_id", "verdict", "rating", "created_at")
+COUNT_FLUSH_S = 1.0
+"""Answer counts are written at most this long after the answer, all at once: a commit per
+answer held the server's event loop for about 0.6 ms of every request under load (py-spy,
+docs/benchmarks.md, issue 15)."""
 
 
 class FeedbackStore:
@@ -55,6 +61,10 @@ class FeedbackStore:
             columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
             if "sources" not in columns:
                 db.execute(_ADD_SOURCES)
+        self._pending: Counter[tuple[str, str]] = Counter()
+        self._pending_lock = threading.Lock()
+        self._flush_timer: threading.Timer | None = None
+        atexit.register(self.flush_counts)
 
     def _connect(self) -> sqlite3.Connection:
         """The store's connection; as a context manager it commits (or rolls back) on exit.
@@ -77,17 +87,36 @@ class FeedbackStore:
         logger.info("feedback %+d on answer %s", rating, answer_id[:64])
 
     def count_answer(self, verdict: str, day: date | None = None) -> None:
-        """One more answer of this verdict today (for the not-covered rate over time)."""
-        day = day or datetime.now(UTC).date()
+        """One more answer of this verdict today (for the not-covered rate over time); written
+        within COUNT_FLUSH_S, or by flush_counts."""
+        key = ((day or datetime.now(UTC).date()).isoformat(), verdict[:32])
+        with self._pending_lock:
+            self._pending[key] += 1
+            if self._flush_timer is None:
+                self._flush_timer = threading.Timer(COUNT_FLUSH_S, self.flush_counts)
+                self._flush_timer.daemon = True
+                self._flush_timer.start()
+
+    def flush_counts(self) -> None:
+        """Write the answer counts not written yet."""
+        with self._pending_lock:
+            pending, self._pending = self._pending, Counter()
+            timer, self._flush_timer = self._flush_timer, None
+        if timer is not None:
+            timer.cancel()  # when called directly, before the timer fired
+        if not pending:
+            return
         try:
             with self._lock, self._connect() as db:
-                db.execute(
-                    "INSERT INTO answers (day, verdict, n) VALUES (?, ?, 1) "
-                    "ON CONFLICT (day, verdict) DO UPDATE SET n = n + 1",
-                    (day.isoformat(), verdict[:32]),
+                db.executemany(
+                    "INSERT INTO answers (day, verdict, n) VALUES (?, ?, ?) "
+                    "ON CONFLICT (day, verdict) DO UPDATE SET n = n + excluded.n",
+                    [(day, verdict, n) for (day, verdict), n in pending.items()],
                 )
         except sqlite3.Error as exc:  # a count for staff reports never costs a patient's answer
-            logger.warning("answer not counted in %s: %s", self.path, exc)
+            logger.warning(
+                "%d answers not counted in %s: %s", sum(pending.values()), self.path, exc
+            )
 
     def rows(self) -> list[tuple[str, str, int, str]]:
         with self._lock, self._connect() as db:

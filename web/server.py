@@ -153,7 +153,7 @@ def create_app(
             return _error(503, texts.UNAVAILABLE, 30)
         metrics.observe_answer("api", answer.verdict.value, time.perf_counter() - started)
         request.state.verdict = answer.verdict.value  # the latency histogram's label
-        feedback.count_answer(answer.verdict.value)  # a fraction of a millisecond (WAL)
+        feedback.count_answer(answer.verdict.value)  # in memory; written within a second
         if transcripts is not None:
             await run_in_threadpool(transcripts.record, answer)
         # Plain JSON already: skip FastAPI's encoder walk (about 1 ms for an answer with citations).

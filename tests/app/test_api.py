@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 
 import app as app_module
 from bot.config import Settings
-from bot.feedback import FeedbackStore
+from bot.feedback import COUNT_FLUSH_S, FeedbackStore
 
 
 @pytest.fixture
@@ -154,7 +155,14 @@ def test_feedback_keeps_cited_sources_and_answers_are_counted(
     with sqlite3.connect(settings.feedback_db) as db:
         stored = db.execute("SELECT sources FROM feedback").fetchone()[0]
         assert stored.split() == list(dict.fromkeys(sources))  # each source once
-        assert db.execute("SELECT verdict, n FROM answers").fetchall() == [("answered", 1)]
+    # Answer counts are written within a second (bot.feedback.COUNT_FLUSH_S), not per answer.
+    deadline = time.monotonic() + 10 * COUNT_FLUSH_S
+    counted: list[tuple[str, int]] = []
+    while not counted and time.monotonic() < deadline:
+        time.sleep(0.1)
+        with sqlite3.connect(settings.feedback_db) as db:
+            counted = db.execute("SELECT verdict, n FROM answers").fetchall()
+    assert counted == [("answered", 1)]
 
 
 def test_widget_page_carries_clinic_details_as_inert_json(settings: Settings) -> None:

@@ -36,6 +36,7 @@ def db(tmp_path: Path) -> Path:
     ]:
         for _ in range(n):
             store.count_answer(verdict, day)
+    store.flush_counts()
     return path
 
 
@@ -87,3 +88,28 @@ def test_old_database_without_sources_still_reports(tmp_path: Path) -> None:
     FeedbackStore(path).record("y", "answered", -1, ["article"])  # the column is added
     assert build_report(path).by_source == {"article": build_report(path).by_source["article"]}
     assert build_report(path).by_source["article"].down == 1
+
+
+def test_answer_counts_are_written_together_within_the_flush_time(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    from bot.feedback import COUNT_FLUSH_S
+
+    path = tmp_path / "counts.sqlite3"
+    store = FeedbackStore(path)
+
+    def counted() -> list[tuple[str, int]]:
+        with sqlite3.connect(path) as conn:
+            return conn.execute("SELECT verdict, n FROM answers ORDER BY verdict").fetchall()
+
+    for verdict in ("answered", "answered", "crisis"):
+        store.count_answer(verdict, date(2026, 12, 4))
+    assert counted() == []  # not a commit per answer
+    deadline = time.monotonic() + 10 * COUNT_FLUSH_S
+    while not counted() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert counted() == [("answered", 2), ("crisis", 1)]
+    store.count_answer("answered", date(2026, 12, 4))
+    store.flush_counts()  # at once, without waiting
+    assert counted() == [("answered", 3), ("crisis", 1)]
