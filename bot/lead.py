@@ -569,7 +569,7 @@ class PlainScores:
 
     whole: list[ScoredPlain]
     parts: list[list[ScoredPlain]]
-    part_vectors: Sequence[Vectors] = ()
+    part_vectors: Sequence[Vectors]
 
 
 def plain_scores(

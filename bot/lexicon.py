@@ -333,9 +333,10 @@ class Lexicon:
             for s in self.vocabulary.lay_meaning(m.group(0))
             if s not in words
         }
-        if synonyms and self.vocabulary.sources_named(lower):
+        author = self.vocabulary.author_name_words
+        if synonyms & author and self.vocabulary.sources_named(lower):
             # "Who wrote the 2018 guideline?" asks who wrote that source, not the article.
-            synonyms -= self.vocabulary.author_name_words
+            synonyms -= author
         for acronym, long_form in self.acronyms.items():
             # Substring first: a big corpus defines thousands of acronyms, and compiling a
             # pattern for each one on every question cost more than the rest of the answer.
